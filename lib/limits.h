@@ -1,0 +1,60 @@
+/*
+ * limits.h: every hard limit in Cairn, in one place, each with its reason.
+ *
+ * A limit is a promise to the operator (this input is refused, with a
+ * message, rather than eating memory or time) and a bound for the fuzzers.
+ * Change one only with the reason beside it.
+ */
+#ifndef CAIRN_LIMITS_H
+#define CAIRN_LIMITS_H
+
+/* Longest error detail kept per thread.  Long enough to list a handful of
+ * tokens or keys by name in "not found" messages; longer lists are cut. */
+#define CAIRN_ERRMSG_MAX 2048
+
+/*
+ * PKCS#11 URIs (RFC 7512).  The RFC sets no bound; ours is far beyond any
+ * real URI (a 255-byte CKA_ID percent-encodes to 765 characters), and keeps
+ * a pasted file or a fuzzer's input from being copied around.
+ */
+#define CAIRN_URI_MAX 4096
+/* Distinct attributes in one URI: the RFC defines 17, and a few vendor
+ * attributes may follow. More than this is not a URI anyone meant. */
+#define CAIRN_URI_ATTRS_MAX 32
+/* CKA_ID bytes accepted from a URI; real IDs are 1..64 bytes (SHA-1 or
+ * SHA-256 of a key, or a random value like ours). */
+#define CAIRN_P11_ID_MAX 255
+
+/* PKCS#11 fixed-width strings: a token label is CK_UTF8CHAR[32], serial
+ * [16]; the C strings we keep add a NUL. */
+#define CAIRN_P11_LABEL_MAX 32
+#define CAIRN_P11_SERIAL_MAX 16
+/* Object labels (CKA_LABEL) are variable length; we refuse to create ones
+ * longer than this so that listings stay readable. */
+#define CAIRN_P11_OBJLABEL_MAX 128
+
+/* Bytes in a random CKA_ID made for a new key: 128 bits, enough that two
+ * keys on one token never collide by chance. */
+#define CAIRN_P11_NEW_ID_LEN 16
+
+/* PINs: PKCS#11 allows any length; tokens accept 4..255 at most. A PIN file
+ * larger than this is not a PIN file. */
+#define CAIRN_PIN_MAX 256
+
+/*
+ * Sessions opened per token for signing.  Each thread that signs holds one
+ * session for the duration of a signature; more sessions than threads buys
+ * nothing, and HSMs cap sessions per application (often 16..1024).  When a
+ * token reports a lower ulMaxSessionCount, that lower figure is used.
+ */
+#define CAIRN_P11_SESSIONS_MAX 64
+
+/* Seconds a signing thread waits for a free session before it reports the
+ * HSM as hung.  A healthy token signs in milliseconds; 30 s covers an RSA-
+ * 4096 signature on a slow smart card queued behind a full pool. */
+#define CAIRN_P11_SESSION_WAIT_SEC 30
+
+/* Keys or tokens listed by a "not found" message before "...". */
+#define CAIRN_LIST_IN_ERROR_MAX 16
+
+#endif /* CAIRN_LIMITS_H */

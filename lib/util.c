@@ -1,0 +1,165 @@
+/*
+ * util.c: hex, fingerprints, bounded file reading.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "lib/error.h"
+#include "lib/util.h"
+
+char *
+cairn_hex(char *out, const uint8_t *in, size_t len, char sep)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *p = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (sep != 0 && i > 0)
+			*p++ = sep;
+		*p++ = digits[in[i] >> 4];
+		*p++ = digits[in[i] & 0x0f];
+	}
+	*p = '\0';
+	return out;
+}
+
+int
+cairn_spki_sha256(EVP_PKEY *pkey, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int len, r = CAIRN_E_CRYPTO;
+
+	memset(out, 0, 32);
+	if ((len = i2d_PUBKEY(pkey, &der)) <= 0) {
+		r = cairn_error_crypto(CAIRN_E_CRYPTO,
+		    "cannot encode the public key");
+		goto out;
+	}
+	if (EVP_Digest(der, (size_t)len, out, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		r = cairn_error_crypto(CAIRN_E_CRYPTO, "SHA-256 failed");
+		goto out;
+	}
+	r = 0;
+out:
+	OPENSSL_free(der);
+	return r;
+}
+
+int
+cairn_fingerprint_str(EVP_PKEY *pkey, char out[CAIRN_FPR_STRLEN])
+{
+	uint8_t md[32];
+	char *p;
+	int r;
+
+	out[0] = '\0';
+	if ((r = cairn_spki_sha256(pkey, md)) != 0)
+		return r;
+	cairn_hex(out, md, sizeof(md), ':');
+	for (p = out; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	return 0;
+}
+
+int
+cairn_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = CAIRN_E_IO;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return cairn_error(CAIRN_E_IO, "%s: %s%s", path,
+		    strerror(errno),
+		    errno == ELOOP ? " (symbolic links are refused)" : "");
+	if (fstat(fd, &st) == -1) {
+		r = cairn_error(CAIRN_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = cairn_error(CAIRN_E_IO, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = cairn_error(CAIRN_E_TOO_LARGE,
+		    "%s: %lld bytes, more than the %zu allowed", path,
+		    (long long)st.st_size, max);
+		goto out;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		r = cairn_error(CAIRN_E_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	/* Read until EOF; the file may have grown since fstat(). */
+	for (;;) {
+		n = read(fd, buf + len, max + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			r = cairn_error(CAIRN_E_TOO_LARGE,
+			    "%s: more than the %zu bytes allowed", path, max);
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf; /* transferred */
+	buf = NULL;
+	if (outlen != NULL)
+		*outlen = len;
+	r = 0;
+out:
+	if (buf != NULL)
+		cairn_free_secret(buf, max + 1);
+	close(fd);
+	return r;
+}
+
+void
+cairn_free_secret(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	if (len == 0)
+		len = strlen(p) + 1;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
+
+size_t
+cairn_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}

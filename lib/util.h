@@ -1,0 +1,51 @@
+/*
+ * util.h: small helpers shared by every part of Cairn.
+ */
+#ifndef CAIRN_UTIL_H
+#define CAIRN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+/*
+ * cairn_hex: write `len` bytes of `in` as lowercase hex into `out`, which
+ * must hold 2*len+1 bytes, with `sep` (or nothing when sep is 0) between
+ * bytes; then out must hold 3*len bytes.  Returns out.
+ */
+char *cairn_hex(char *out, const uint8_t *in, size_t len, char sep);
+
+/*
+ * cairn_spki_sha256: SHA-256 of the DER SubjectPublicKeyInfo of `pkey`,
+ * the fingerprint witnesses read aloud and `openssl pkey -pubout -outform
+ * DER | sha256sum` reproduces.  `out` receives 32 bytes.
+ * Returns 0 or CAIRN_E_CRYPTO.
+ */
+int cairn_spki_sha256(EVP_PKEY *pkey, uint8_t out[32]);
+
+/*
+ * cairn_fingerprint_str: the SHA-256 SPKI fingerprint as upper-case hex
+ * pairs separated by ':' (95 characters + NUL), the form `openssl x509
+ * -fingerprint` prints.  `out` must hold 96 bytes.  Returns 0 or
+ * CAIRN_E_CRYPTO.
+ */
+#define CAIRN_FPR_STRLEN 96
+int cairn_fingerprint_str(EVP_PKEY *pkey, char out[CAIRN_FPR_STRLEN]);
+
+/*
+ * cairn_read_file: read a whole regular file of at most `max` bytes into a
+ * new NUL-terminated buffer (*out, length *outlen; free with free(), or
+ * cairn_free_secret() when it held a secret).  Refuses symlinks
+ * (O_NOFOLLOW) and non-regular files.  Returns 0, CAIRN_E_IO or
+ * CAIRN_E_TOO_LARGE.
+ */
+int cairn_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/* cairn_free_secret: wipe `len` bytes (or strlen+1 when len is 0) and free. */
+void cairn_free_secret(void *p, size_t len);
+
+/* cairn_strlcpy: BSD strlcpy; returns strlen(src). */
+size_t cairn_strlcpy(char *dst, const char *src, size_t size);
+
+#endif /* CAIRN_UTIL_H */
