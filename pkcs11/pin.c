@@ -28,6 +28,10 @@ pin_from_file(const char *path, const char *origin, char **pin)
 	char *buf;
 	int r;
 
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return cairn_error(CAIRN_E_IO,
+		    "%s %s is a symbolic link: symbolic links are refused, "
+		    "name the file itself", origin, path);
 	if (lstat(path, &st) == 0 &&
 	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0)
 		return cairn_error(CAIRN_E_IO,

@@ -443,25 +443,31 @@ p11_token_reopen(struct cairn_p11_token *tok, unsigned seen_generation,
 			goto out;
 		tok->pid = getpid();
 	}
-	if (why == CKR_DEVICE_REMOVED || why == CKR_TOKEN_NOT_PRESENT ||
-	    why == CKR_DEVICE_ERROR) {
-		if ((r = refind_locked(tok)) != 0)
-			goto out;
-	}
 	rv = tok->f->C_OpenSession(tok->slot, SESSION_FLAGS, NULL, NULL,
 	    &tok->login_session);
+	if (rv != CKR_OK && refind_locked(tok) == 0)
+		rv = tok->f->C_OpenSession(tok->slot, SESSION_FLAGS, NULL,
+		    NULL, &tok->login_session);
 	if (rv != CKR_OK) {
 		tok->login_session = CK_INVALID_HANDLE;
 		r = cairn_error(CAIRN_E_P11_DEVICE,
-		    "re-opening token \"%s\" after %s: C_OpenSession: %s",
-		    tok->label, cairn_ckr_name(why), cairn_ckr_name(rv));
+		    "re-opening token \"%s\"%s%s: C_OpenSession: %s",
+		    tok->label, why != CKR_OK ? " after " : "",
+		    why != CKR_OK ? cairn_ckr_name(why) : "",
+		    cairn_ckr_name(rv));
 		goto out;
 	}
 	if (tok->logged_in && tok->pin != NULL &&
 	    (rv = login_locked(tok, tok->pin, tok->pin_len)) != CKR_OK) {
+		/* Without a login the session is of no use; the next caller
+		 * tries the whole re-open again. */
+		tok->f->C_CloseSession(tok->login_session);
+		tok->login_session = CK_INVALID_HANDLE;
 		r = cairn_error(CAIRN_E_P11_DEVICE,
-		    "re-opening token \"%s\" after %s: login again: %s",
-		    tok->label, cairn_ckr_name(why), cairn_ckr_name(rv));
+		    "re-opening token \"%s\"%s%s: login again: %s",
+		    tok->label, why != CKR_OK ? " after " : "",
+		    why != CKR_OK ? cairn_ckr_name(why) : "",
+		    cairn_ckr_name(rv));
 		goto out;
 	}
 out:
@@ -480,9 +486,17 @@ p11_session_get(struct cairn_p11_token *tok, struct p11_lease *lease)
 
 	lease->h = CK_INVALID_HANDLE;
 	lease->rv = CKR_OK;
-	if (tok->pid != getpid() &&
-	    (r = p11_token_reopen(tok, tok->generation, CKR_OK)) != 0)
+	/* After a fork, or after a re-open that failed half-way (no login
+	 * session), re-open before lending anything. */
+	pthread_mutex_lock(&tok->mu);
+	gen = tok->generation;
+	r = tok->pid != getpid() || tok->login_session == CK_INVALID_HANDLE;
+	pthread_mutex_unlock(&tok->mu);
+	if (r && (r = p11_token_reopen(tok, gen, CKR_OK)) != 0) {
+		lease->rv = CKR_DEVICE_ERROR;
+		lease->generation = gen + 1;
 		return r;
+	}
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += CAIRN_P11_SESSION_WAIT_SEC;
 	pthread_mutex_lock(&tok->mu);
