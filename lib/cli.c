@@ -40,6 +40,17 @@ cairn_cli_usage(const struct cairn_cmd *cmd, const char *fmt, ...)
 }
 
 int
+cairn_cli_bad_option(const struct cairn_cmd *cmd, int opt)
+{
+	if (opt == CAIRN_OPT_PIN_REFUSED)
+		return cairn_cli_usage(cmd, "a PIN is never read from the "
+		    "command line, where every user of this machine can see "
+		    "it (ps, /proc): use --pin-file FILE (mode 600) or the "
+		    "CAIRN_PIN environment variable");
+	return cairn_cli_usage(cmd, "unknown option");
+}
+
+int
 cairn_cli_help(const struct cairn_cmd *cmd)
 {
 	fputs(cmd->help, stdout);

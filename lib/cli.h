@@ -37,6 +37,13 @@ int cairn_cli_fail(int r);
 int cairn_cli_usage(const struct cairn_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * cairn_cli_bad_option: the usage error for getopt_long result `opt`: the
+ * reason for refused options (--pin), else "unknown option".  Returns
+ * CAIRN_EXIT_USAGE.
+ */
+int cairn_cli_bad_option(const struct cairn_cmd *cmd, int opt);
+
 /* cairn_cli_help: print the command's help to stdout, return 0. */
 int cairn_cli_help(const struct cairn_cmd *cmd);
 
@@ -55,6 +62,7 @@ enum {
 	CAIRN_OPT_TOKEN,
 	CAIRN_OPT_KEY,
 	CAIRN_OPT_HELP,
+	CAIRN_OPT_PIN_REFUSED,
 	CAIRN_OPT_HSM_END
 };
 #define CAIRN_HSM_LONGOPTS                                                 \
@@ -62,7 +70,12 @@ enum {
 	{ "data", required_argument, NULL, CAIRN_OPT_DATA },               \
 	{ "pin-file", required_argument, NULL, CAIRN_OPT_PIN_FILE },       \
 	{ "token", required_argument, NULL, CAIRN_OPT_TOKEN },             \
-	{ "help", no_argument, NULL, CAIRN_OPT_HELP }
+	{ "help", no_argument, NULL, CAIRN_OPT_HELP },                     \
+	{ "pin", required_argument, NULL, CAIRN_OPT_PIN_REFUSED },         \
+	{ "so-pin", required_argument, NULL, CAIRN_OPT_PIN_REFUSED }
+/* --pin and --so-pin exist only to be refused with the reason: without
+ * them getopt_long would take "--pin 1234" as an abbreviation of
+ * --pin-file. */
 #define CAIRN_HSM_HELP                                                     \
 	"HSM options:\n"                                                   \
 	"  --module PATH     PKCS#11 module (default: $CAIRN_PKCS11_MODULE,\n" \

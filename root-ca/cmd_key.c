@@ -64,7 +64,7 @@ cmd_key_generate(const struct cairn_cmd *cmd, int argc, char **argv)
 			break;
 		default:
 			if (!cairn_hsm_opt(&ho, c, optarg))
-				return cairn_cli_usage(cmd, "unknown option");
+				return cairn_cli_bad_option(cmd, c);
 		}
 	}
 	if (optind != argc)
@@ -123,7 +123,7 @@ cmd_key_list(const struct cairn_cmd *cmd, int argc, char **argv)
 		if (c == CAIRN_OPT_HELP)
 			return cairn_cli_help(cmd);
 		if (!cairn_hsm_opt(&ho, c, optarg))
-			return cairn_cli_usage(cmd, "unknown option");
+			return cairn_cli_bad_option(cmd, c);
 	}
 	if (optind != argc)
 		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",
@@ -170,7 +170,7 @@ cmd_key_show(const struct cairn_cmd *cmd, int argc, char **argv)
 		if (c == CAIRN_OPT_HELP)
 			return cairn_cli_help(cmd);
 		if (!cairn_hsm_opt(&ho, c, optarg))
-			return cairn_cli_usage(cmd, "unknown option");
+			return cairn_cli_bad_option(cmd, c);
 	}
 	if (optind != argc)
 		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",

@@ -42,7 +42,7 @@ cmd_token_list(const struct cairn_cmd *cmd, int argc, char **argv)
 		if (c == CAIRN_OPT_HELP)
 			return cairn_cli_help(cmd);
 		if (!cairn_hsm_opt(&ho, c, optarg))
-			return cairn_cli_usage(cmd, "unknown option");
+			return cairn_cli_bad_option(cmd, c);
 	}
 	if (optind != argc)
 		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",
@@ -149,7 +149,7 @@ cmd_token_init(const struct cairn_cmd *cmd, int argc, char **argv)
 		default:
 			if (!cairn_hsm_opt(&ho, c, optarg) ||
 			    c == CAIRN_OPT_TOKEN)
-				return cairn_cli_usage(cmd, "unknown option");
+				return cairn_cli_bad_option(cmd, c);
 		}
 	}
 	if (optind != argc)

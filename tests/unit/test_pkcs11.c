@@ -163,6 +163,47 @@ test_generate_each_type(void **state)
 	}
 }
 
+/* Asked directly, the token refuses the private value of every key. */
+static void
+test_private_value_unreadable(void **state)
+{
+	CK_FUNCTION_LIST *f = cairn_p11_functions(p11);
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	CK_ATTRIBUTE_TYPE secret[] = { CKA_VALUE, CKA_PRIVATE_EXPONENT,
+		CKA_PRIME_1 };
+	CK_OBJECT_HANDLE h[16];
+	CK_SESSION_HANDLE s;
+	CK_ULONG n = 0, i, j;
+	CK_KEY_TYPE kt;
+	uint8_t buf[1024];
+
+	need_key(CAIRN_KEY_EC_P256);
+	need_key(CAIRN_KEY_RSA_3072);
+	assert_int_equal(f->C_OpenSession(cairn_p11_token_slot(tok),
+	    CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(f->C_FindObjectsInit(s, tmpl, 1), CKR_OK);
+	assert_int_equal(f->C_FindObjects(s, h, 16, &n), CKR_OK);
+	assert_int_equal(f->C_FindObjectsFinal(s), CKR_OK);
+	assert_true(n >= 2);
+	for (i = 0; i < n; i++) {
+		CK_ATTRIBUTE t = { CKA_KEY_TYPE, &kt, sizeof(kt) };
+
+		assert_int_equal(f->C_GetAttributeValue(s, h[i], &t, 1), CKR_OK);
+		for (j = 0; j < 3; j++) {
+			CK_ATTRIBUTE a = { secret[j], buf, sizeof(buf) };
+
+			if (kt == CKK_EC && secret[j] != CKA_VALUE)
+				continue;
+			if (kt == CKK_RSA && secret[j] == CKA_VALUE)
+				continue;
+			assert_int_equal(f->C_GetAttributeValue(s, h[i], &a, 1),
+			    CKR_ATTRIBUTE_SENSITIVE);
+		}
+	}
+	f->C_CloseSession(s);
+}
+
 static void
 test_generate_label_taken(void **state)
 {
@@ -843,6 +884,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generate_each_type),
+		cmocka_unit_test(test_private_value_unreadable),
 		cmocka_unit_test(test_generate_label_taken),
 		cmocka_unit_test(test_generate_bad_args),
 		cmocka_unit_test(test_sign_rsa_pkcs1),
