@@ -5,7 +5,7 @@
 # softhsm2-util and OpenSC's pkcs11-tool, and the help and usage errors of
 # every command are checked for what an operator needs.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 25
+plan 26
 
 D="$T/hsm"
 pinfile "$T/user.pin" 123456
@@ -20,6 +20,15 @@ for c in "token list" "token init" "key generate" "key list" "key show"; do
 	check_out "$c --help shows usage and options" "^Usage: cairn-root $c" \
 		"$ROOT" $c --help
 done
+# The man page documents every command --help lists.
+"$ROOT" --help | sed -n 's/^  \([a-z][a-z]* [a-z][a-z]*\)  .*/\1/p' >"$T/cmds"
+missing=
+while read -r c; do
+	grep -q "^\.B cairn-root $c\|^\.B $c\$" "$CAIRN_SRCDIR/docs/man/cairn-root.1" ||
+		missing="$missing [$c]"
+done <"$T/cmds"
+check_eq "the man page documents every command ($(wc -l <"$T/cmds"))" \
+	"none" "${missing:-none}"
 check_fail "no command: usage, status 2" 2 "Commands:" "$ROOT"
 check_fail "unknown command: status 2" 2 'unknown command "frobnicate"' \
 	"$ROOT" frobnicate
