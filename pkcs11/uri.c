@@ -15,7 +15,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +71,18 @@ cairn_p11_objtype_name(enum cairn_p11_objtype t)
 	return "unknown";
 }
 
+/* ASCII only: isalnum() would follow the locale. */
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
 static int
 is_unreserved(unsigned char c)
 {
-	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+	return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 static int
@@ -231,10 +238,12 @@ set_attr(struct cairn_p11_uri *uri, const struct attr_def *d, uint8_t *v,
 
 	switch (d->kind) {
 	case K_ID:
-		if (vlen > CAIRN_P11_ID_MAX)
+		if (vlen > CAIRN_P11_ID_MAX) {
+			free(v);
 			return cairn_error(CAIRN_E_URI_SYNTAX,
 			    "offset %zu: id of %zu bytes is longer than the "
 			    "%d Cairn accepts", off, vlen, CAIRN_P11_ID_MAX);
+		}
 		uri->has_id = 1;
 		if (vlen == 0) {
 			free(v);
@@ -290,16 +299,6 @@ set_attr(struct cairn_p11_uri *uri, const struct attr_def *d, uint8_t *v,
 			    "offset %zu: the value of %s contains %%00; only id "
 			    "may hold a NUL byte", off, d->name);
 		}
-		if (d->off == (size_t)-1) {
-			/* pin-value: wipe it, then refuse the URI. */
-			memset(v, 0, vlen);
-			free(v);
-			return cairn_error(CAIRN_E_URI_UNSUPPORTED,
-			    "pin-value in a PKCS#11 URI is refused: a PIN must "
-			    "not appear on a command line or in a file that "
-			    "names keys. Use pin-source=file:/path, --pin-file "
-			    "FILE or the CAIRN_PIN environment variable");
-		}
 		if (strcmp(d->name, "module-path") == 0 && v[0] != '/') {
 			free(v);
 			return cairn_error(CAIRN_E_URI_SYNTAX,
@@ -321,7 +320,7 @@ valid_attr_name(const char *s, size_t len)
 	if (len == 0)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+		if (!is_alnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
 			return 0;
 	return 1;
 }
@@ -331,9 +330,16 @@ valid_attr_name(const char *s, size_t len)
  * (path) or '&' (query), into `uri`.  `seen` collects names to refuse
  * repeats.
  */
+/* An attribute name as it appears in the input, for repeat checks. */
+struct seen_name {
+	const char *p;
+	size_t len;
+	int query;
+};
+
 static int
 parse_component(struct cairn_p11_uri *uri, const char *s, size_t pos,
-    size_t stop, int query, const char **seen, size_t *nseen)
+    size_t stop, int query, struct seen_name *seen, size_t *nseen)
 {
 	const char sep = query ? '&' : ';';
 	size_t end, nlen, vlen, i;
@@ -363,8 +369,8 @@ parse_component(struct cairn_p11_uri *uri, const char *s, size_t pos,
 			    "letters, digits, '-' and '_'", pos, (int)nlen,
 			    name);
 		for (i = 0; i < *nseen; i++)
-			if (strlen(seen[i]) == nlen &&
-			    memcmp(seen[i], name, nlen) == 0)
+			if (seen[i].query == query && seen[i].len == nlen &&
+			    memcmp(seen[i].p, name, nlen) == 0)
 				return cairn_error(CAIRN_E_URI_SYNTAX,
 				    "offset %zu: attribute %.*s appears twice",
 				    pos, (int)nlen, name);
@@ -379,6 +385,18 @@ parse_component(struct cairn_p11_uri *uri, const char *s, size_t pos,
 				d = &attrs[i];
 				break;
 			}
+		seen[*nseen].p = name;
+		seen[*nseen].len = nlen;
+		seen[*nseen].query = query;
+		(*nseen)++;
+		if (d != NULL && d->off == (size_t)-1)
+			/* pin-value: refused wherever it stands, and its value
+			 * is never even decoded. */
+			return cairn_error(CAIRN_E_URI_UNSUPPORTED,
+			    "pin-value in a PKCS#11 URI is refused: a PIN must "
+			    "not appear on a command line or in a file that "
+			    "names keys. Use pin-source=file:/path, --pin-file "
+			    "FILE or the CAIRN_PIN environment variable");
 		if (d != NULL && d->query != query)
 			return cairn_error(CAIRN_E_URI_SYNTAX,
 			    "offset %zu: %s belongs in the %s component "
@@ -390,23 +408,19 @@ parse_component(struct cairn_p11_uri *uri, const char *s, size_t pos,
 		    d ? d->name : "a vendor attribute", &v, &vlen)) != 0)
 			return r;
 		if (d != NULL) {
-			seen[(*nseen)++] = d->name;
 			if ((r = set_attr(uri, d, v, vlen, pos)) != 0)
 				return r;
 		} else {
 			/* Unknown path attribute: remember the first one's
 			 * name, so that matching can refuse and say why.
 			 * Unknown query attributes are ignored (RFC 7512
-			 * section 2.5); repeats of either are still caught
-			 * only for the one we keep. */
+			 * section 2.5), but counted and checked for repeats
+			 * like any other. */
 			free(v);
-			if (!query && uri->unknown_attr == NULL) {
-				if ((uri->unknown_attr = strndup(name, nlen)) ==
-				    NULL)
-					return cairn_error(CAIRN_E_NOMEM,
-					    "out of memory");
-				seen[(*nseen)++] = uri->unknown_attr;
-			}
+			if (!query && uri->unknown_attr == NULL &&
+			    (uri->unknown_attr = strndup(name, nlen)) == NULL)
+				return cairn_error(CAIRN_E_NOMEM,
+				    "out of memory");
 		}
 		if (end == stop)
 			return 0;
@@ -421,7 +435,7 @@ int
 cairn_p11_uri_parse(const char *s, size_t len, struct cairn_p11_uri **out)
 {
 	struct cairn_p11_uri *uri = NULL;
-	const char *seen[CAIRN_URI_ATTRS_MAX];
+	struct seen_name seen[CAIRN_URI_ATTRS_MAX];
 	const char *nul, *q;
 	size_t nseen = 0, qpos;
 	int r;
@@ -454,7 +468,11 @@ cairn_p11_uri_parse(const char *s, size_t len, struct cairn_p11_uri **out)
 	return 0;
 }
 
-/* Append the percent-encoded bytes; query values keep '/' and ':' plain. */
+/*
+ * Append the value, percent-encoding every byte its component does not
+ * allow raw (so "Snake Oil, Inc." keeps its comma), or every byte when
+ * `force` (id: binary, always %XX).
+ */
 static int
 append_enc(char **buf, size_t *len, size_t *cap, const uint8_t *v,
     size_t vlen, int query, int force)
@@ -471,8 +489,7 @@ append_enc(char **buf, size_t *len, size_t *cap, const uint8_t *v,
 			*buf = nbuf;
 			*cap = ncap;
 		}
-		if (!force && (is_unreserved(v[i]) ||
-		    (query && (v[i] == '/' || v[i] == ':')))) {
+		if (!force && value_char_ok(v[i], query)) {
 			(*buf)[(*len)++] = (char)v[i];
 		} else {
 			(*buf)[(*len)++] = '%';
@@ -584,6 +601,9 @@ cairn_p11_uri_format(const struct cairn_p11_uri *uri)
 		    (const uint8_t *)"", 0, 0) != 0)
 			goto nomem;
 	}
+	/* What we print must parse again. */
+	if (len > CAIRN_URI_MAX)
+		goto nomem;
 	return buf;
 nomem:
 	free(buf);

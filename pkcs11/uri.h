@@ -85,9 +85,11 @@ void cairn_p11_uri_free(struct cairn_p11_uri *uri);
 
 /*
  * cairn_p11_uri_format: the canonical text of `uri`: attributes in a fixed
- * order, every byte outside RFC 3986 "unreserved" percent-encoded with
+ * order, every byte the component does not allow raw percent-encoded with
  * upper-case hex, `id` always fully encoded.  Parsing the result yields an
- * equal URI.  Returns a new string (free()) or NULL without memory.
+ * equal URI.  Returns a new string (free()), or NULL without memory or
+ * when the text would be longer than CAIRN_URI_MAX (it is at most three
+ * times the length of the text the URI was parsed from).
  */
 char *cairn_p11_uri_format(const struct cairn_p11_uri *uri);
 
