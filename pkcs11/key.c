@@ -768,6 +768,17 @@ fill_info(struct cairn_p11_token *tok, struct p11_lease *lease,
 	ki->uri = key_uri(tok->label, ki->label, ki->id, ki->id_len);
 }
 
+static int
+info_cmp(const void *a, const void *b)
+{
+	const struct cairn_p11_key_info *x = a, *y = b;
+	int c = strcmp(x->label, y->label);
+
+	if (c != 0 || x->id_len != y->id_len)
+		return c != 0 ? c : x->id_len < y->id_len ? -1 : 1;
+	return memcmp(x->id, y->id, x->id_len);
+}
+
 int
 cairn_p11_key_list(struct cairn_p11_token *tok,
     struct cairn_p11_key_info **out, size_t *nout)
@@ -794,6 +805,9 @@ cairn_p11_key_list(struct cairn_p11_token *tok,
 	}
 	for (i = 0; i < n; i++)
 		fill_info(tok, &lease, h[i], &list[i]);
+	/* The token's order is arbitrary; people read a sorted list. */
+	if (n > 1)
+		qsort(list, n, sizeof(*list), info_cmp);
 	*out = list; /* transferred */
 	*nout = n;
 out:

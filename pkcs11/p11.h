@@ -193,8 +193,8 @@ struct cairn_p11_key_info {
 };
 
 /*
- * cairn_p11_key_list: the private keys on the token (the token must be
- * logged in to see private objects).  Free with cairn_p11_key_info_free().
+ * cairn_p11_key_list: the private keys on the token, sorted by label then
+ * CKA_ID (the token must be logged in to see private objects).  Free with cairn_p11_key_info_free().
  */
 int cairn_p11_key_list(struct cairn_p11_token *tok,
     struct cairn_p11_key_info **out, size_t *n);

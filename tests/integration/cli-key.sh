@@ -19,8 +19,8 @@ done
 check_out "the token itself reports the attributes after generation" \
 	"CKA_SENSITIVE=true CKA_EXTRACTABLE=false CKA_ALWAYS_SENSITIVE=true .*CKA_NEVER_EXTRACTABLE=true CKA_LOCAL=true" \
 	bash -c "'$ROOT' key generate ${K[*]} --token Root --type ec-p256 --label attrs | tr '\n' ' '"
-check_out "key list shows every key" \
-	"5 private keys.*k-ec-p256.*type: +ec-p256.*k-rsa-4096.*type: +rsa-4096" \
+check_out "key list shows every key, sorted by label" \
+	"5 private keys +attrs .*k-ec-p256 +type: +ec-p256.*k-ec-p384 .*k-rsa-3072 .*k-rsa-4096 +type: +rsa-4096" \
 	bash -c "'$ROOT' key list ${K[*]} | tr '\n' ' '"
 
 uri=$("$ROOT" key list "${K[@]}" | sed -n 's/^  uri: *\(.*object=k-ec-p384;.*\)/\1/p')
