@@ -405,12 +405,15 @@ test_ocsp_sign(void **state)
 	OCSP_CERTID *id;
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	X509_STORE *store = X509_STORE_new();
+	ASN1_TIME *now = X509_gmtime_adj(NULL, 0);
+	ASN1_TIME *next = X509_gmtime_adj(NULL, 3600);
 
 	assert_true(X509_sign(signer, pk, EVP_sha256()) > 0);
 	id = OCSP_cert_to_id(NULL, signer, signer);
 	assert_non_null(id);
+	/* add1: the times are copied, ours are freed below. */
 	assert_non_null(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD,
-	    0, NULL, X509_gmtime_adj(NULL, 0), X509_gmtime_adj(NULL, 3600)));
+	    0, NULL, now, next));
 	assert_int_equal(OCSP_basic_sign(bs, signer, pk, EVP_sha256(), NULL,
 	    0), 1);
 	assert_int_equal(sk_X509_push(certs, signer), 1);
@@ -420,6 +423,8 @@ test_ocsp_sign(void **state)
 	    OCSP_NOVERIFY | OCSP_TRUSTOTHER), 1);
 	sk_X509_free(certs);
 	X509_STORE_free(store);
+	ASN1_TIME_free(now);
+	ASN1_TIME_free(next);
 	OCSP_CERTID_free(id);
 	OCSP_BASICRESP_free(bs);
 	X509_free(signer);
