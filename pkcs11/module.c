@@ -14,6 +14,34 @@
 #include "lib/util.h"
 #include "pkcs11/p11-int.h"
 
+/*
+ * The process id, cached: signing checks it twice per signature (a forked
+ * child must not use its parent's sessions), and glibc's getpid() is a
+ * system call each time.  A pthread_atfork() child handler refreshes it.
+ */
+static pid_t cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void
+pid_refresh(void)
+{
+	__atomic_store_n(&cached_pid, getpid(), __ATOMIC_RELAXED);
+}
+
+static void
+pid_init(void)
+{
+	pid_refresh();
+	pthread_atfork(NULL, NULL, pid_refresh);
+}
+
+pid_t
+p11_getpid(void)
+{
+	pthread_once(&pid_once, pid_init);
+	return __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
+}
+
 const char *
 cairn_p11_default_module(void)
 {
@@ -98,7 +126,7 @@ cairn_p11_load(const char *path, struct cairn_p11 **out)
 		    softhsm_hint(path));
 		goto fail;
 	}
-	p11->pid = getpid();
+	p11->pid = p11_getpid();
 	if ((rv = p11->f->C_GetInfo(&p11->info)) != CKR_OK) {
 		r = cairn_error(CAIRN_E_P11_MODULE, "%s: C_GetInfo failed: %s",
 		    path, cairn_ckr_name(rv));
@@ -124,7 +152,7 @@ cairn_p11_free(struct cairn_p11 *p11)
 		return;
 	/* Finalize only in the process that initialized: a forked child
 	 * must not tear down its parent's state. */
-	if (p11->f != NULL && p11->finalize && p11->pid == getpid())
+	if (p11->f != NULL && p11->finalize && p11->pid == p11_getpid())
 		p11->f->C_Finalize(NULL);
 	if (p11->dl != NULL)
 		dlclose(p11->dl);
@@ -157,12 +185,12 @@ p11_reinit_after_fork(struct cairn_p11 *p11)
 	int r = 0;
 
 	pthread_mutex_lock(&p11->mu);
-	if (p11->pid != getpid()) {
+	if (p11->pid != p11_getpid()) {
 		memset(&args, 0, sizeof(args));
 		args.flags = CKF_OS_LOCKING_OK;
 		rv = p11->f->C_Initialize(&args);
 		if (rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED)
-			p11->pid = getpid();
+			p11->pid = p11_getpid();
 		else
 			r = cairn_error(CAIRN_E_P11_DEVICE,
 			    "%s: C_Initialize in the forked process failed: %s",

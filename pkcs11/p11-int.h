@@ -82,6 +82,8 @@ void p11_token_ref(struct cairn_p11_token *tok);
 
 /* module.c */
 void p11_ref(struct cairn_p11 *p11);
+/* getpid(), cached and refreshed in forked children. */
+pid_t p11_getpid(void);
 int p11_reinit_after_fork(struct cairn_p11 *p11);
 
 /* key.c */

@@ -162,6 +162,7 @@ cairn_p11_token_open(struct cairn_p11 *p11, const struct cairn_p11_uri *sel,
     struct cairn_p11_token **out)
 {
 	struct cairn_p11_token *tok = NULL;
+	pthread_condattr_t ca;
 	CK_TOKEN_INFO info;
 	CK_SLOT_ID slot = 0;
 	CK_ULONG max;
@@ -189,10 +190,15 @@ cairn_p11_token_open(struct cairn_p11 *p11, const struct cairn_p11_uri *sel,
 	tok->f = p11->f;
 	tok->slot = slot;
 	tok->flags = info.flags;
-	tok->pid = getpid();
+	tok->pid = p11_getpid();
 	tok->login_session = CK_INVALID_HANDLE;
 	pthread_mutex_init(&tok->mu, NULL);
-	pthread_cond_init(&tok->cv, NULL);
+	/* The wait for a free session must not stretch or shrink when
+	 * someone sets the clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&tok->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	cairn_p11_padded_str(tok->label, info.label, sizeof(info.label));
 	cairn_p11_padded_str(tok->serial, info.serialNumber,
 	    sizeof(info.serialNumber));
@@ -245,7 +251,7 @@ cairn_p11_token_free(struct cairn_p11_token *tok)
 
 	if (tok == NULL || P11_UNREF(tok) != 0)
 		return;
-	if (tok->pid == getpid()) {
+	if (tok->pid == p11_getpid()) {
 		for (i = 0; i < tok->nidle; i++)
 			tok->f->C_CloseSession(tok->idle[i]);
 		if (tok->login_session != CK_INVALID_HANDLE)
@@ -420,7 +426,7 @@ p11_token_reopen(struct cairn_p11_token *tok, unsigned seen_generation,
 	int r = 0, forked;
 
 	pthread_mutex_lock(&tok->mu);
-	forked = tok->pid != getpid();
+	forked = tok->pid != p11_getpid();
 	if (!forked && tok->generation != seen_generation)
 		goto out; /* another thread re-opened already */
 	tok->generation++;
@@ -441,7 +447,7 @@ p11_token_reopen(struct cairn_p11_token *tok, unsigned seen_generation,
 			tok->p11->pid = 0; /* force C_Initialize */
 		if ((r = p11_reinit_after_fork(tok->p11)) != 0)
 			goto out;
-		tok->pid = getpid();
+		tok->pid = p11_getpid();
 	}
 	rv = tok->f->C_OpenSession(tok->slot, SESSION_FLAGS, NULL, NULL,
 	    &tok->login_session);
@@ -490,15 +496,14 @@ p11_session_get(struct cairn_p11_token *tok, struct p11_lease *lease)
 	 * session), re-open before lending anything. */
 	pthread_mutex_lock(&tok->mu);
 	gen = tok->generation;
-	r = tok->pid != getpid() || tok->login_session == CK_INVALID_HANDLE;
+	r = tok->pid != p11_getpid() || tok->login_session == CK_INVALID_HANDLE;
 	pthread_mutex_unlock(&tok->mu);
 	if (r && (r = p11_token_reopen(tok, gen, CKR_OK)) != 0) {
 		lease->rv = CKR_DEVICE_ERROR;
 		lease->generation = gen + 1;
 		return r;
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += CAIRN_P11_SESSION_WAIT_SEC;
+	deadline.tv_sec = 0;
 	pthread_mutex_lock(&tok->mu);
 	for (;;) {
 		if (tok->nidle > 0) {
@@ -535,6 +540,11 @@ p11_session_get(struct cairn_p11_token *tok, struct p11_lease *lease)
 			    "cannot open a session on token \"%s\": %s",
 			    tok->label, cairn_ckr_name(rv));
 		}
+		if (deadline.tv_sec == 0) {
+			/* Only now, when a thread must wait, read the clock. */
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+			deadline.tv_sec += CAIRN_P11_SESSION_WAIT_SEC;
+		}
 		r = pthread_cond_timedwait(&tok->cv, &tok->mu, &deadline);
 		if (r == ETIMEDOUT) {
 			pthread_mutex_unlock(&tok->mu);
@@ -551,13 +561,13 @@ void
 p11_session_put(struct cairn_p11_token *tok, struct p11_lease *lease,
     int discard)
 {
-	int current;
+	int current, ours;
 
 	if (lease->h == CK_INVALID_HANDLE)
 		return;
 	pthread_mutex_lock(&tok->mu);
-	current = lease->generation == tok->generation &&
-	    tok->pid == getpid();
+	ours = tok->pid == p11_getpid();
+	current = lease->generation == tok->generation && ours;
 	if (current && !discard && tok->nidle < CAIRN_P11_SESSIONS_MAX) {
 		tok->idle[tok->nidle++] = lease->h;
 		pthread_cond_signal(&tok->cv);
@@ -570,7 +580,7 @@ p11_session_put(struct cairn_p11_token *tok, struct p11_lease *lease,
 		pthread_cond_signal(&tok->cv);
 	}
 	pthread_mutex_unlock(&tok->mu);
-	if (tok->pid == getpid())
+	if (ours)
 		tok->f->C_CloseSession(lease->h);
 	lease->h = CK_INVALID_HANDLE;
 }
