@@ -154,42 +154,11 @@ key_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 	cairn_p11_key_free(ptr);
 }
 
+/* PKCS#1 v1.5 padding is the token's job (CKM_RSA_PKCS); with no padding
+ * (PSS: OpenSSL padded already) the token does raw RSA (CKM_RSA_X_509). */
 static int
-rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
-    int padding)
-{
-	struct cairn_p11_key *key = RSA_get_ex_data(rsa, rsa_idx);
-	CK_MECHANISM_TYPE m;
-	size_t len;
-	int r;
-
-	if (key == NULL)
-		return -1;
-	switch (padding) {
-	case RSA_PKCS1_PADDING:
-		m = CKM_RSA_PKCS;       /* DigestInfo in, PKCS#1 v1.5 padding */
-		break;
-	case RSA_NO_PADDING:
-		m = CKM_RSA_X_509;      /* PSS: OpenSSL padded already */
-		break;
-	default:
-		ERR_raise_data(ERR_LIB_USER, 2,
-		    "RSA padding %d is not supported by the token key",
-		    padding);
-		return -1;
-	}
-	len = (size_t)RSA_size(rsa);
-	if ((r = cairn_p11_key_sign(key, m, from, (size_t)flen, to, &len)) !=
-	    0) {
-		raise_detail(r);
-		return -1;
-	}
-	return (int)len;
-}
-
-static int
-rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
-    int padding)
+rsa_private_op(enum p11_op op, int flen, const unsigned char *from,
+    unsigned char *to, RSA *rsa, int padding)
 {
 	struct cairn_p11_key *key = RSA_get_ex_data(rsa, rsa_idx);
 	CK_MECHANISM_TYPE m;
@@ -212,12 +181,28 @@ rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 		return -1;
 	}
 	len = (size_t)RSA_size(rsa);
-	if ((r = cairn_p11_key_decrypt(key, m, from, (size_t)flen, to, &len)) !=
-	    0) {
+	r = op == OP_SIGN ?
+	    cairn_p11_key_sign(key, m, from, (size_t)flen, to, &len) :
+	    cairn_p11_key_decrypt(key, m, from, (size_t)flen, to, &len);
+	if (r != 0) {
 		raise_detail(r);
 		return -1;
 	}
 	return (int)len;
+}
+
+static int
+rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	return rsa_private_op(OP_SIGN, flen, from, to, rsa, padding);
+}
+
+static int
+rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	return rsa_private_op(OP_DECRYPT, flen, from, to, rsa, padding);
 }
 
 /* ECDSA: the token returns r || s, each the size of the field. */

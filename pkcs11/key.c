@@ -10,6 +10,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -158,15 +159,31 @@ find_objects(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
 
 /* ---- public keys ---------------------------------------------------- */
 
+/* Build a public EVP_PKEY of `type` ("RSA", "EC") from what `bld` holds. */
+static int
+pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **out)
+{
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	int ok;
+
+	*out = NULL;
+	ok = (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) != NULL &&
+	    EVP_PKEY_fromdata_init(ctx) == 1 &&
+	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return ok ? 0 : -1;
+}
+
 static int
 pkey_from_rsa(const uint8_t *mod, size_t modlen, const uint8_t *exp,
     size_t explen, EVP_PKEY **out)
 {
 	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	BIGNUM *n = NULL, *e = NULL;
-	int r = CAIRN_E_CRYPTO;
+	int r = 0;
 
 	*out = NULL;
 	if ((n = BN_bin2bn(mod, (int)modlen, NULL)) == NULL ||
@@ -174,19 +191,10 @@ pkey_from_rsa(const uint8_t *mod, size_t modlen, const uint8_t *exp,
 	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	    pkey_fromdata("RSA", bld, out) != 0)
 		r = cairn_error_crypto(CAIRN_E_CRYPTO,
 		    "cannot build the RSA public key from the token's modulus "
 		    "and exponent");
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(n);
 	BN_free(e);
@@ -204,36 +212,28 @@ pkey_from_ec(const char *group, const uint8_t *point, size_t len,
 	ASN1_OCTET_STRING *os = NULL;
 	const unsigned char *p = point;
 	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	const uint8_t *q = point;
 	size_t qlen = len;
-	int r = CAIRN_E_CRYPTO;
+	int r = 0;
 
 	*out = NULL;
+	/* A bare point fails to decode: keep that out of the error queue. */
+	ERR_set_mark();
 	if ((os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)len)) != NULL &&
 	    p == point + len) {
 		q = ASN1_STRING_get0_data(os);
 		qlen = (size_t)ASN1_STRING_length(os);
 	}
+	ERR_pop_to_mark();
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
 		group, 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q,
 		qlen) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	    pkey_fromdata("EC", bld, out) != 0)
 		r = cairn_error_crypto(CAIRN_E_CRYPTO,
 		    "cannot build the %s public key from the token's "
 		    "CKA_EC_POINT", group);
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	ASN1_OCTET_STRING_free(os);
 	return r;

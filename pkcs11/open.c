@@ -38,6 +38,24 @@ cairn_hsm_opt(struct cairn_hsm_opts *o, int opt, const char *arg)
 }
 
 int
+cairn_hsm_getopt(const struct cairn_cmd *cmd, int argc, char **argv,
+    const struct option *opts, struct cairn_hsm_opts *o)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == CAIRN_OPT_HELP)
+			return cairn_cli_help(cmd);
+		if (!cairn_hsm_opt(o, c, optarg))
+			return cairn_cli_bad_option(cmd, c);
+	}
+	if (optind != argc)
+		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",
+		    argv[optind]);
+	return -1;
+}
+
+int
 cairn_hsm_load(const struct cairn_hsm_opts *o, const struct cairn_p11_uri *uri,
     struct cairn_p11 **out)
 {

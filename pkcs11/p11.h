@@ -313,6 +313,17 @@ struct cairn_hsm_opts {
  */
 int cairn_hsm_opt(struct cairn_hsm_opts *o, int opt, const char *arg);
 
+/*
+ * cairn_hsm_getopt: parse the command line of a command that takes only
+ * the options in `opts` that cairn_hsm_opt() knows (and --help).  Returns
+ * -1 when the command should go on, else the exit status to return: help
+ * printed, or a usage error reported.
+ */
+struct cairn_cmd;
+struct option;
+int cairn_hsm_getopt(const struct cairn_cmd *cmd, int argc, char **argv,
+    const struct option *opts, struct cairn_hsm_opts *o);
+
 /* cairn_hsm_load: load the module the options (and `uri`, may be NULL)
  * name, after pointing SoftHSM2 at the data directory. */
 int cairn_hsm_load(const struct cairn_hsm_opts *o, const struct cairn_p11_uri *uri,

@@ -117,17 +117,10 @@ cmd_key_list(const struct cairn_cmd *cmd, int argc, char **argv)
 	struct cairn_p11_key_info *keys = NULL;
 	char hex[2 * 64 + 1];
 	size_t n = 0, i;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == CAIRN_OPT_HELP)
-			return cairn_cli_help(cmd);
-		if (!cairn_hsm_opt(&ho, c, optarg))
-			return cairn_cli_bad_option(cmd, c);
-	}
-	if (optind != argc)
-		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",
-		    argv[optind]);
+	if ((r = cairn_hsm_getopt(cmd, argc, argv, opts, &ho)) != -1)
+		return r;
 	if ((r = cairn_hsm_open_token(&ho, 1, &tok)) != 0 ||
 	    (r = cairn_p11_key_list(tok, &keys, &n)) != 0)
 		goto out;
@@ -164,17 +157,10 @@ cmd_key_show(const struct cairn_cmd *cmd, int argc, char **argv)
 	struct cairn_p11_key *key = NULL;
 	struct cairn_p11_key_attrs at;
 	char fpr[CAIRN_FPR_STRLEN], *uri = NULL;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == CAIRN_OPT_HELP)
-			return cairn_cli_help(cmd);
-		if (!cairn_hsm_opt(&ho, c, optarg))
-			return cairn_cli_bad_option(cmd, c);
-	}
-	if (optind != argc)
-		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",
-		    argv[optind]);
+	if ((r = cairn_hsm_getopt(cmd, argc, argv, opts, &ho)) != -1)
+		return r;
 	if (ho.key == NULL)
 		return cairn_cli_usage(cmd, "--key URI is required");
 	if ((r = cairn_hsm_open_key(&ho, &key)) != 0 ||

@@ -36,17 +36,10 @@ cmd_token_list(const struct cairn_cmd *cmd, int argc, char **argv)
 	struct cairn_p11 *p11 = NULL;
 	size_t n = 0, i;
 	char *uri;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == CAIRN_OPT_HELP)
-			return cairn_cli_help(cmd);
-		if (!cairn_hsm_opt(&ho, c, optarg))
-			return cairn_cli_bad_option(cmd, c);
-	}
-	if (optind != argc)
-		return cairn_cli_usage(cmd, "unexpected argument \"%s\"",
-		    argv[optind]);
+	if ((r = cairn_hsm_getopt(cmd, argc, argv, opts, &ho)) != -1)
+		return r;
 	if ((r = cairn_hsm_load(&ho, NULL, &p11)) != 0 ||
 	    (r = cairn_p11_list_slots(p11, &slots, &n)) != 0) {
 		cairn_p11_free(p11);

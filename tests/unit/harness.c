@@ -11,6 +11,8 @@
 
 #include <openssl/rsa.h>
 
+#include "lib/error.h"
+#include "pkcs11/p11.h"
 #include "tests/unit/harness.h"
 
 const char *
@@ -105,4 +107,26 @@ th_verify(EVP_PKEY *pub, const EVP_MD *md, int pss, const uint8_t *msg,
 		ok = 1;
 	EVP_MD_CTX_free(ctx);
 	return ok;
+}
+
+int
+th_open(const char *module, const char *label, struct cairn_p11 **p11,
+    struct cairn_p11_token **tok)
+{
+	struct cairn_p11_uri *sel = cairn_p11_uri_new();
+	int r = -1;
+
+	*p11 = NULL;
+	*tok = NULL;
+	if (sel == NULL || (sel->token = strdup(label)) == NULL)
+		goto out;
+	if ((r = cairn_p11_load(module, p11)) != 0 ||
+	    (r = cairn_p11_token_open(*p11, sel, tok)) != 0 ||
+	    (r = cairn_p11_token_login(*tok, TH_PIN)) != 0) {
+		fprintf(stderr, "# %s\n", cairn_errmsg(r));
+		r = -1;
+	}
+out:
+	cairn_p11_uri_free(sel);
+	return r;
 }

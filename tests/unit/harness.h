@@ -45,6 +45,16 @@ const char *th_module(void);
 int th_verify(EVP_PKEY *pub, const EVP_MD *md, int pss, const uint8_t *msg,
     size_t msglen, const uint8_t *sig, size_t siglen);
 
+struct cairn_p11;
+struct cairn_p11_token;
+
+/*
+ * th_open: load `module`, open the token labelled `label` and log in with
+ * TH_PIN.  Returns 0, or -1 with Cairn's message on stderr.
+ */
+int th_open(const char *module, const char *label, struct cairn_p11 **p11,
+    struct cairn_p11_token **tok);
+
 /* th_run: run a shell command, return its exit status (-1 on failure). */
 int th_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -72,19 +72,9 @@ worker(void *arg)
 static int
 setup(void **state)
 {
-	struct cairn_p11_uri *sel = cairn_p11_uri_new();
-
-	if (th_token_create(&tt, "threads") != 0 || sel == NULL)
+	if (th_token_create(&tt, "threads") != 0)
 		return -1;
-	sel->token = strdup("threads");
-	if (cairn_p11_load(th_module(), &p11) != 0 ||
-	    cairn_p11_token_open(p11, sel, &tok) != 0 ||
-	    cairn_p11_token_login(tok, TH_PIN) != 0) {
-		fprintf(stderr, "# %s\n", cairn_errmsg(-1));
-		return -1;
-	}
-	cairn_p11_uri_free(sel);
-	return 0;
+	return th_open(th_module(), "threads", &p11, &tok);
 }
 
 static int

@@ -63,22 +63,10 @@ uri_parse(const char *s)
 static int
 setup(void **state)
 {
-	struct cairn_p11_uri *sel;
-
 	if (th_token_create(&tt, "cairn-test") != 0 ||
 	    th_token_add(&tt, "second") != 0)
 		return -1;
-	if (cairn_p11_load(th_module(), &p11) != 0)
-		return -1;
-	sel = uri_token("cairn-test");
-	if (cairn_p11_token_open(p11, sel, &tok) != 0 ||
-	    cairn_p11_token_login(tok, TH_PIN) != 0) {
-		fprintf(stderr, "# %s\n", cairn_errmsg(-1));
-		cairn_p11_uri_free(sel);
-		return -1;
-	}
-	cairn_p11_uri_free(sel);
-	return 0;
+	return th_open(th_module(), "cairn-test", &p11, &tok);
 }
 
 static int
