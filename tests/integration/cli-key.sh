@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli-key.sh: cairn-root key generate | list | show, and their failures.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 23
+plan 27
 
 D="$T/hsm"
 pinfile "$T/user.pin" 123456
@@ -36,6 +36,17 @@ check_out "the URI's pin-source=file: supplies the PIN" "Type: +ec-p384" \
 check_out "CAIRN_PIN supplies the PIN" "Type: +ec-p384" \
 	env CAIRN_PIN=123456 "$ROOT" key show --data "$D" --key "$uri"
 
+check_out "the URI's module-path chooses the module" "Type: +ec-p384" \
+	"$ROOT" key show "${K[@]}" --key "$uri?module-path=$MODULE"
+check_fail "... and a wrong module-path is what gets loaded" 1 \
+	"cannot load PKCS#11 module /nonexistent/lib.so" \
+	"$ROOT" key show "${K[@]}" --key "$uri?module-path=/nonexistent/lib.so"
+check_fail "CAIRN_PKCS11_MODULE chooses the default module" 1 \
+	"cannot load PKCS#11 module /nonexistent/env.so" \
+	env CAIRN_PKCS11_MODULE=/nonexistent/env.so "$ROOT" key list "${K[@]}"
+check_out "--module wins over CAIRN_PKCS11_MODULE" "5 private keys" \
+	env CAIRN_PKCS11_MODULE=/nonexistent/env.so "$ROOT" key list "${K[@]}" \
+	--module "$MODULE"
 check_fail "a label already on the token is refused" 1 \
 	'already holds an object labelled "k-ec-p256"' \
 	"$ROOT" key generate "${K[@]}" --token Root --type ec-p256 --label k-ec-p256
