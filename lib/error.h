@@ -42,7 +42,14 @@
 	X(CAIRN_E_P11_KEY_POLICY, -40, "key attributes violate policy")      \
 	X(CAIRN_E_P11_MECHANISM, -41, "mechanism not supported by token")    \
 	X(CAIRN_E_P11_DEVICE, -42, "HSM device lost or session invalid")     \
-	X(CAIRN_E_P11, -43, "PKCS#11 call failed")
+	X(CAIRN_E_P11, -43, "PKCS#11 call failed")                          \
+	X(CAIRN_E_CONFIG, -50, "configuration or script is invalid")        \
+	X(CAIRN_E_EXISTS, -51, "output exists already")                     \
+	X(CAIRN_E_AUDIT, -60, "log does not verify")                        \
+	X(CAIRN_E_MEDIA, -70, "signed media does not verify")               \
+	X(CAIRN_E_ROLLBACK, -71, "older than what was seen before")         \
+	X(CAIRN_E_LINT, -80, "certificate or CRL fails its checks")         \
+	X(CAIRN_E_ABORTED, -90, "stopped by the operator")
 
 enum cairn_error {
 #define CAIRN_ERR_ENUM(name, value, text) name = value,

@@ -54,6 +54,38 @@
  * 4096 signature on a slow smart card queued behind a full pool. */
 #define CAIRN_P11_SESSION_WAIT_SEC 30
 
+/*
+ * YAML files (ceremony scripts, templates, configuration).  The largest
+ * real ceremony script is a few KiB; 256 KiB leaves room for long comment
+ * blocks and policy texts.  Depth and node counts bound what a hostile or
+ * broken file can make the checker walk.
+ */
+#define CFG_FILE_MAX (256 * 1024)
+#define CFG_DEPTH_MAX 32
+#define CFG_NODES_MAX 20000
+
+/*
+ * Audit and ceremony logs.  A log line is one event with a few dozen
+ * digests at most: 64 KiB is far beyond that and keeps one line from
+ * taking the verifier's memory.  A log file is verified line by line; the
+ * file limit only bounds what audit_verify_file() reads at all (a root's
+ * log grows by a few KiB a year).
+ */
+#define CAIRN_AUDIT_LINE_MAX (64 * 1024)
+#define CAIRN_AUDIT_FILE_MAX (256LL * 1024 * 1024)
+
+/*
+ * Signed media.  A ceremony hands over tens of files (certificates, CRLs,
+ * OCSP responses, log, transcript); 4096 is far beyond and bounds the
+ * manifest.  Names are short printable file names.  One file may be large
+ * (a CRL of a million entries is ~40 MB): files are hashed as streams, the
+ * limit is only a sanity bound.
+ */
+#define CAIRN_MEDIA_FILES_MAX 4096
+#define CAIRN_MEDIA_NAME_MAX 128
+#define CAIRN_MEDIA_MANIFEST_MAX (CAIRN_MEDIA_FILES_MAX * (64 + 24 + CAIRN_MEDIA_NAME_MAX + 8))
+#define CAIRN_MEDIA_FILE_MAX (4LL * 1024 * 1024 * 1024)
+
 /* Keys or tokens listed by a "not found" message before "...". */
 #define CAIRN_LIST_IN_ERROR_MAX 16
 

@@ -75,6 +75,7 @@ for t in $CAIRN_FUZZ_TARGETS; do
 	[ -n "$t" ] || continue
 	i=$((i + 1))
 	name=${t%%:*}
+	name=$(printf '%s' "$name" | tr -d ' \t\n')
 	srcs=${t#*:}
 
 	if [ "$have_clang" -ne 1 ]; then
