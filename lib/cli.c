@@ -28,14 +28,16 @@ cairn_cli_fail(int r)
 int
 cairn_cli_usage(const struct cairn_cmd *cmd, const char *fmt, ...)
 {
+	const char *sp = cmd->name != NULL ? " " : "";
+	const char *name = cmd->name != NULL ? cmd->name : "";
 	va_list ap;
 
-	fprintf(stderr, "%s %s %s: ", prog_name, cmd->group, cmd->name);
+	fprintf(stderr, "%s %s%s%s: ", prog_name, cmd->group, sp, name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s %s %s --help'.\n", prog_name, cmd->group,
-	    cmd->name);
+	fprintf(stderr, "\nTry '%s %s%s%s --help'.\n", prog_name, cmd->group,
+	    sp, name);
 	return CAIRN_EXIT_USAGE;
 }
 
@@ -70,8 +72,9 @@ overview(const char *intro, const struct cairn_cmd *cmds, const char *group,
 
 	for (c = cmds; c->group != NULL; c++)
 		if (group == NULL || strcmp(group, c->group) == 0) {
-			snprintf(name, sizeof(name), "%s %s", c->group,
-			    c->name);
+			snprintf(name, sizeof(name), "%s%s%s", c->group,
+			    c->name != NULL ? " " : "",
+			    c->name != NULL ? c->name : "");
 			fprintf(out, "  %-16s %s\n", name, c->summary);
 		}
 	fprintf(out, "\nRun '%s GROUP COMMAND --help' for the options of a "
@@ -113,6 +116,12 @@ cairn_cli_main(const char *prog, const char *intro,
 		overview(intro, cmds, NULL, stderr);
 		return CAIRN_EXIT_USAGE;
 	}
+	/* A one-word command ("run"): its options start at argv[2]. */
+	for (c = cmds; c->group != NULL; c++)
+		if (c->name == NULL && strcmp(c->group, argv[1]) == 0) {
+			optind = 1;
+			return c->run(c, argc - 1, argv + 1);
+		}
 	if (argc < 3 || is_help(argv[2])) {
 		overview(intro, cmds, argv[1], argc < 3 ? stderr : stdout);
 		return argc < 3 ? CAIRN_EXIT_USAGE : CAIRN_EXIT_OK;

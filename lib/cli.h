@@ -14,7 +14,7 @@
 
 struct cairn_cmd {
 	const char *group;    /* "token" */
-	const char *name;     /* "list" */
+	const char *name;     /* "list"; NULL for a one-word command ("run") */
 	const char *summary;  /* one line for the overview */
 	const char *help;     /* full --help text: usage, options, examples */
 	int (*run)(const struct cairn_cmd *cmd, int argc, char **argv);

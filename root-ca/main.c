@@ -22,6 +22,39 @@ static const char intro[] =
     "       cairn-root --help | --version\n";
 
 static const struct cairn_cmd commands[] = {
+	{ "run", NULL, "carry out a ceremony script",
+	    "Usage: cairn-root run SCRIPT --media DIR [--batch] [--log FILE]\n"
+	    "         [--pin-file FILE] [--module PATH] [--data DIR]\n"
+	    "\n"
+	    "Carry out the ceremony SCRIPT describes (root-init, "
+	    "sign-subordinate,\n"
+	    "issue-crl). The whole script is checked first; with any problem\n"
+	    "nothing happens and the HSM is not touched. Then each step says\n"
+	    "what it will do and what the witnesses must check, and waits for\n"
+	    "the operator to type yes. Outputs are written to the media\n"
+	    "directory only when every step succeeded, with a copy of the\n"
+	    "ceremony log and a transcript for the witnesses to sign; then the\n"
+	    "media is sealed (MANIFEST, MANIFEST.p7s) with the CA key.\n"
+	    "\n"
+	    "  --media DIR   where the outputs go (created when missing)\n"
+	    "  --batch       do not stop at each step (tests, rehearsals)\n"
+	    "  --log FILE    the ceremony log to append to (default:\n"
+	    "                DATA/ceremony-log.jsonl with --data or CAIRN_DATA)\n"
+	    "\n" CAIRN_HSM_HELP
+	    "\n"
+	    "The ceremonies/ folder has a commented script for each ceremony.\n"
+	    "\n"
+	    "Example:\n"
+	    "  cairn-root run ceremonies/root-init.yaml --media /media/usb \\\n"
+	    "      --data /srv/root-ca\n",
+	    cmd_run },
+	{ "check", NULL, "check a ceremony script without running it",
+	    "Usage: cairn-root check SCRIPT\n"
+	    "\n"
+	    "Check the whole ceremony script as 'run' does before it starts,\n"
+	    "reading its inputs (certificates, requests) but not the HSM. Every\n"
+	    "problem is printed as FILE:LINE: message.\n",
+	    cmd_check },
 	{ "token", "list", "list the slots and tokens of the PKCS#11 module",
 	    "Usage: cairn-root token list [--module PATH] [--data DIR]\n"
 	    "\n"
@@ -94,6 +127,28 @@ static const struct cairn_cmd commands[] = {
 	    "  --key URI      pkcs11:token=...;object=...;id=...;type=private\n"
 	    "\n" CAIRN_HSM_HELP,
 	    cmd_key_show },
+	{ "media", "verify", "verify signed media against the root",
+	    "Usage: cairn-root media verify DIR --root CERT [--state FILE]\n"
+	    "\n"
+	    "Verify the media directory DIR: MANIFEST.p7s must be signed by the\n"
+	    "key of CERT (the pinned root certificate, not merely one that\n"
+	    "chains to it), every file in MANIFEST must be present with its\n"
+	    "SHA-256 and size, and no other file may be there. Needs no HSM.\n"
+	    "\n"
+	    "  --root CERT    the root certificate you trust (PEM or DER)\n"
+	    "  --state FILE   also refuse a CRL older than one seen before, and\n"
+	    "                 record the newest CRL numbers in FILE\n",
+	    cmd_media_verify },
+	{ "audit", "verify", "verify a ceremony log against the root",
+	    "Usage: cairn-root audit verify LOG --root CERT\n"
+	    "\n"
+	    "Verify the ceremony log LOG: every line chains to the one before\n"
+	    "(SHA-256), numbers run without gaps, every checkpoint is signed\n"
+	    "by the key of CERT and the log ends with one. On failure, the\n"
+	    "first line that breaks is named. Needs no HSM.\n"
+	    "\n"
+	    "  --root CERT    the root certificate (PEM or DER)\n",
+	    cmd_audit_verify },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
