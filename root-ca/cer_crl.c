@@ -133,10 +133,11 @@ ic_validate(struct ceremony *c, struct cfg_check *chk,
 	ic->this_update = cfg_want_time(chk, crl, "this_update", 1, -1);
 	ic->next_update = cfg_want_time(chk, crl, "next_update", 0, -1);
 	validity = cfg_want_duration(chk, crl, "validity", 0, -1);
-	if ((validity > 0) == (ic->next_update > 0))
+	if ((cfg_get(crl, "validity") != NULL) ==
+	    (cfg_get(crl, "next_update") != NULL))
 		cfg_fail(chk, crl, "give either next_update (a time) or "
 		    "validity (a duration), not %s",
-		    validity > 0 ? "both" : "neither");
+		    cfg_get(crl, "validity") != NULL ? "both" : "neither");
 	else if (validity > 0 && ic->this_update > 0)
 		ic->next_update = ic->this_update + validity;
 	if (ic->this_update > 0 && ic->next_update > 0 &&

@@ -114,11 +114,12 @@ ss_validate(struct ceremony *c, struct cfg_check *chk,
 			    "notBefore");
 		if (ss->profile->not_after > 0 &&
 		    ASN1_TIME_cmp_time_t(X509_get0_notAfter(ss->issuer),
-			(time_t)ss->profile->not_after) < 0)
+			(time_t)ss->profile->not_after) < 0) {
+			char t[32];
 			cfg_fail(chk, cert, "validity: the certificate would "
 			    "outlive its issuer (issuer's notAfter is %s)",
-			    ASN1_STRING_get0_data(
-				X509_get0_notAfter(ss->issuer)));
+			    runner_time(X509_get0_notAfter(ss->issuer), t));
+		}
 	}
 	if (ss->req != NULL && ss->profile->subject == NULL &&
 	    (ss->profile->subject = X509_NAME_dup(

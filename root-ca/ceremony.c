@@ -274,10 +274,12 @@ ceremony_profile(struct ceremony *c, struct cfg_check *chk,
 	p->not_before = cfg_want_time(chk, map, "not_before", 1, -1);
 	validity = cfg_want_duration(chk, map, "validity", 0, -1);
 	p->not_after = cfg_want_time(chk, map, "not_after", 0, -1);
-	if ((validity > 0) == (p->not_after > 0))
+	/* Presence, not the values: a malformed one is reported already. */
+	if ((cfg_get(map, "validity") != NULL) ==
+	    (cfg_get(map, "not_after") != NULL))
 		cfg_fail(chk, map, "give either validity (a duration) or "
 		    "not_after (a time), not %s",
-		    validity > 0 ? "both" : "neither");
+		    cfg_get(map, "validity") != NULL ? "both" : "neither");
 	else if (validity > 0 && p->not_before > 0)
 		p->not_after = p->not_before + validity;
 	if (p->not_before > 0 && p->not_after > 0 &&
