@@ -4,7 +4,7 @@
 # openssl cms), the media and the ceremony log verified and then tampered
 # with, and an aborted ceremony leaving the media as it was.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 34
+plan 37
 
 D="$T/hsm"
 pinfile "$T/user.pin" 123456
@@ -107,6 +107,18 @@ sed "s/  validity: 365d/  validity: 365d\n  number: 2/" crl.yaml >crl-old.yaml
 check_fail "a CRL number not above the last one is refused" 1 \
 	"CRL number 2 is not above 2" "$ROOT" run crl-old.yaml --media m5 "${H[@]}"
 check_fail "... and leaves no media behind" 2 "No such file" ls m5/root.crl
+
+# The scripts shipped in ceremonies/ stay valid: each passes "check"
+# beside the inputs it names.
+mkdir shipped
+cp "$CAIRN_SRCDIR"/ceremonies/*.yaml shipped/
+cp m1/root.pem shipped/root.pem
+cp sub.csr shipped/sub-ca.csr
+cp m2/sub-ca.pem shipped/old-sub-ca.pem
+for s in root-init sign-subordinate issue-crl; do
+	check_out "ceremonies/$s.yaml is a valid script" "a valid $s ceremony" \
+		"$ROOT" check "shipped/$s.yaml"
+done
 
 # The ceremony log, as the auditor gets it: the copy sealed on the media.
 # (The laptop's log now ends with the refused ceremony's start and abort,
