@@ -21,7 +21,7 @@ for c in "token list" "token init" "key generate" "key list" "key show"; do
 		"$ROOT" $c --help
 done
 # The man page documents every command --help lists.
-"$ROOT" --help | sed -n 's/^  \([a-z][a-z]* [a-z][a-z]*\)  .*/\1/p' >"$T/cmds"
+"$ROOT" --help | sed -nE 's/^  ([a-z]+( [a-z]+)?)  +[a-z].*/\1/p' >"$T/cmds"
 missing=
 while read -r c; do
 	grep -q "^\.B cairn-root $c\|^\.B $c\$" "$CAIRN_SRCDIR/docs/man/cairn-root.1" ||
