@@ -14,6 +14,7 @@
 #define CAIRN_LINT_H
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 enum lint_role {
@@ -46,6 +47,16 @@ int lint_sign_cert(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
 
 /* lint_sign_crl: the same for a CRL built in memory. */
 int lint_sign_crl(X509_CRL *crl, EVP_PKEY *key, EVP_PKEY *issuer_pub,
+    const EVP_MD *md);
+
+/*
+ * lint_sign_ocsp: sign the basic OCSP response `bs` with `key` as
+ * `signer` (ResponderID by key, no certificates included: the signer is
+ * the issuing CA itself, which relying parties have), after a trial
+ * signature with a throwaway key; then verify the signature with
+ * `signer`'s public key.  producedAt is set by the signing.
+ */
+int lint_sign_ocsp(OCSP_BASICRESP *bs, X509 *signer, EVP_PKEY *key,
     const EVP_MD *md);
 
 #endif /* CAIRN_LINT_H */

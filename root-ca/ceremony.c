@@ -26,6 +26,7 @@ static const struct ceremony_def *const ceremonies[] = {
 	&cer_root_init,
 	&cer_sign_subordinate,
 	&cer_issue_crl,
+	&cer_sign_ocsp,
 };
 #define NCEREMONIES (sizeof(ceremonies) / sizeof(ceremonies[0]))
 

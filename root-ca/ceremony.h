@@ -67,6 +67,7 @@ struct ceremony {
 extern const struct ceremony_def cer_root_init;
 extern const struct ceremony_def cer_sign_subordinate;
 extern const struct ceremony_def cer_issue_crl;
+extern const struct ceremony_def cer_sign_ocsp;
 
 /*
  * ceremony_load: read and validate the script at `path`.  Every problem
