@@ -140,6 +140,17 @@ read_attrs(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
 	a->private_ = get_bool(f, s, h, CKA_PRIVATE);
 	a->sign = get_bool(f, s, h, CKA_SIGN);
 	a->decrypt = get_bool(f, s, h, CKA_DECRYPT);
+	a->wrap_with_trusted = get_bool(f, s, h, CKA_WRAP_WITH_TRUSTED);
+}
+
+/* The rule for a CA key: its value never leaves the token in plaintext
+ * (sensitive), and it leaves at all only wrapped under a key the security
+ * officer trusts. */
+static int
+attrs_ok(const struct cairn_p11_key_attrs *a)
+{
+	return a->sensitive == 1 &&
+	    (a->extractable == 0 || a->wrap_with_trusted == 1);
 }
 
 /* Find up to `max` objects matching `tmpl`; *n receives how many. */
@@ -262,8 +273,8 @@ find_public(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const uint8_t *id,
  * the public key read from the public object (or, for RSA, the private
  * object's modulus).
  */
-static int
-key_load(struct cairn_p11_token *tok, struct p11_lease *lease,
+int
+p11_key_load(struct cairn_p11_token *tok, struct p11_lease *lease,
     CK_OBJECT_HANDLE hpriv, struct cairn_p11_key **out)
 {
 	CK_FUNCTION_LIST *f = tok->f;
@@ -436,6 +447,13 @@ key_uri(const char *token, const char *label, const uint8_t *id,
 	return cairn_p11_uri_format(&u);
 }
 
+const uint8_t *
+cairn_p11_key_id(const struct cairn_p11_key *key, size_t *len)
+{
+	*len = key->id_len;
+	return key->id;
+}
+
 char *
 cairn_p11_key_uri(const struct cairn_p11_key *key)
 {
@@ -573,7 +591,7 @@ cairn_p11_key_generate(struct cairn_p11_token *tok,
 	struct p11_lease lease;
 	uint8_t id[CAIRN_P11_NEW_ID_LEN];
 	size_t labellen;
-	CK_ATTRIBUTE pubt[8], privt[12];
+	CK_ATTRIBUTE pubt[8], privt[13];
 	CK_ULONG npub = 0, npriv = 0;
 	CK_RV rv;
 	int r;
@@ -625,7 +643,9 @@ cairn_p11_key_generate(struct cairn_p11_token *tok,
 	ADD(privt, npriv, CKA_TOKEN, &yes, sizeof(yes));
 	ADD(privt, npriv, CKA_PRIVATE, &yes, sizeof(yes));
 	ADD(privt, npriv, CKA_SENSITIVE, &yes, sizeof(yes));
-	ADD(privt, npriv, CKA_EXTRACTABLE, &no, sizeof(no));
+	ADD(privt, npriv, CKA_EXTRACTABLE, kg->backup ? &yes : &no, sizeof(no));
+	if (kg->backup)
+		ADD(privt, npriv, CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes));
 	ADD(privt, npriv, CKA_LABEL, kg->label, labellen);
 	ADD(privt, npriv, CKA_ID, id, sizeof(id));
 	ADD(privt, npriv, CKA_SIGN, &yes, sizeof(yes));
@@ -652,22 +672,25 @@ cairn_p11_key_generate(struct cairn_p11_token *tok,
 	}
 	/* Trust, but verify: the token must report what we asked for. */
 	read_attrs(tok->f, lease.h, hpriv, &at);
-	if (at.sensitive != 1 || at.extractable != 0 ||
-	    at.always_sensitive != 1 || at.never_extractable != 1 ||
-	    at.local != 1 || at.token != 1) {
+	if (at.sensitive != 1 || at.always_sensitive != 1 || at.local != 1 ||
+	    at.token != 1 ||
+	    (kg->backup ? at.extractable != 1 || at.wrap_with_trusted != 1 :
+			  at.extractable != 0 || at.never_extractable != 1)) {
 		tok->f->C_DestroyObject(lease.h, hpriv);
 		tok->f->C_DestroyObject(lease.h, hpub);
 		r = cairn_error(CAIRN_E_P11_KEY_POLICY,
 		    "token \"%s\" generated key \"%s\" with CKA_SENSITIVE=%d "
 		    "CKA_EXTRACTABLE=%d CKA_ALWAYS_SENSITIVE=%d "
-		    "CKA_NEVER_EXTRACTABLE=%d CKA_LOCAL=%d CKA_TOKEN=%d; a CA "
-		    "key must be sensitive, never extractable and made on the "
-		    "token. The key was destroyed", tok->label, kg->label,
-		    at.sensitive, at.extractable, at.always_sensitive,
-		    at.never_extractable, at.local, at.token);
+		    "CKA_NEVER_EXTRACTABLE=%d CKA_LOCAL=%d CKA_TOKEN=%d "
+		    "CKA_WRAP_WITH_TRUSTED=%d; a CA key must be sensitive, "
+		    "made on the token, and never extractable (or, for "
+		    "backup, extractable only under a trusted key). The key "
+		    "was destroyed", tok->label, kg->label, at.sensitive,
+		    at.extractable, at.always_sensitive, at.never_extractable,
+		    at.local, at.token, at.wrap_with_trusted);
 		goto out;
 	}
-	if ((r = key_load(tok, &lease, hpriv, out)) != 0) {
+	if ((r = p11_key_load(tok, &lease, hpriv, out)) != 0) {
 		tok->f->C_DestroyObject(lease.h, hpriv);
 		tok->f->C_DestroyObject(lease.h, hpub);
 		cairn_error_prefix(r, "the new key was destroyed: ");
@@ -756,7 +779,7 @@ fill_info(struct cairn_p11_token *tok, struct p11_lease *lease,
 	if (f->C_GetAttributeValue(lease->h, h, &a, 1) == CKR_OK)
 		ki->ck_type = kt;
 	read_attrs(f, lease->h, h, &ki->attrs);
-	if (key_load(tok, lease, h, &key) == 0) {
+	if (p11_key_load(tok, lease, h, &key) == 0) {
 		ki->type = key->type;
 		ki->bits = key->bits;
 		ki->has_public = 1;
@@ -923,16 +946,17 @@ cairn_p11_key_find(struct cairn_p11_token *tok,
 		goto out;
 	}
 	read_attrs(tok->f, lease.h, h[0], &at);
-	if (at.sensitive != 1 || at.extractable != 0) {
+	if (!attrs_ok(&at)) {
 		r = cairn_error(CAIRN_E_P11_KEY_POLICY,
-		    "key \"%s\" on token \"%s\" has CKA_SENSITIVE=%d and "
-		    "CKA_EXTRACTABLE=%d: its value could leave the token, so "
-		    "Cairn refuses to sign with it. Generate a new key with "
-		    "\"cairn-root key generate\"", uri->object ? uri->object : "",
-		    tok->label, at.sensitive, at.extractable);
+		    "key \"%s\" on token \"%s\" has CKA_SENSITIVE=%d, "
+		    "CKA_EXTRACTABLE=%d and CKA_WRAP_WITH_TRUSTED=%d: its value "
+		    "could leave the token, so Cairn refuses to sign with it. "
+		    "Generate a new key with \"cairn-root key generate\"",
+		    uri->object ? uri->object : "", tok->label, at.sensitive,
+		    at.extractable, at.wrap_with_trusted);
 		goto out;
 	}
-	r = key_load(tok, &lease, h[0], out);
+	r = p11_key_load(tok, &lease, h[0], out);
 out:
 	p11_session_put(tok, &lease, 0);
 	free(what);

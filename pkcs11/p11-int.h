@@ -87,6 +87,10 @@ pid_t p11_getpid(void);
 int p11_reinit_after_fork(struct cairn_p11 *p11);
 
 /* key.c */
+/* Build a key object for the private key `hpriv` (reads label, id, type
+ * and the public key); takes a reference on `tok`. */
+int p11_key_load(struct cairn_p11_token *tok, struct p11_lease *lease,
+    CK_OBJECT_HANDLE hpriv, struct cairn_p11_key **out);
 int p11_key_handle(struct cairn_p11_key *key, struct p11_lease *lease,
     CK_OBJECT_HANDLE *h);
 

@@ -158,6 +158,11 @@ struct cairn_p11_keygen {
 	enum cairn_key_type type;
 	const char *label;      /* CKA_LABEL of both halves; must be unique */
 	int allow_decrypt;      /* RSA only: also CKA_DECRYPT (SCEP RA keys) */
+	/* 1: the key may leave the token wrapped, and only under a key the
+	 * security officer marked CKA_TRUSTED (CKA_EXTRACTABLE and
+	 * CKA_WRAP_WITH_TRUSTED true): what key-backup needs.  It stays
+	 * CKA_SENSITIVE: its value never leaves in plaintext. */
+	int backup;
 };
 
 /*
@@ -166,6 +171,8 @@ struct cairn_p11_keygen {
  * label and a random 16-byte CKA_ID; then read the attributes back and
  * insist on CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE and CKA_LOCAL
  * (the pair is destroyed and CAIRN_E_P11_KEY_POLICY returned otherwise).
+ * (With kg->backup: CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED true, and
+ * CKA_NEVER_EXTRACTABLE is then not required.)
  * The token must be logged in.  Errors also: CAIRN_E_P11_KEY_EXISTS,
  * CAIRN_E_P11_MECHANISM.
  */
@@ -176,6 +183,7 @@ int cairn_p11_key_generate(struct cairn_p11_token *tok,
 struct cairn_p11_key_attrs {
 	int sensitive, extractable, always_sensitive, never_extractable;
 	int local, token, private_, sign, decrypt;
+	int wrap_with_trusted;
 };
 
 #define CAIRN_P11_KEY_INFO_LABEL_MAX (CAIRN_P11_OBJLABEL_MAX + 1)
@@ -202,7 +210,8 @@ void cairn_p11_key_info_free(struct cairn_p11_key_info *list, size_t n);
 
 /*
  * cairn_p11_key_find: the one private key matching the object, id and type
- * attributes of `uri`, which must be sensitive and not extractable.
+ * attributes of `uri`, which must be sensitive and either not extractable
+ * or extractable only under a trusted key (CKA_WRAP_WITH_TRUSTED).
  * Errors: CAIRN_E_P11_KEY_NOT_FOUND (listing the keys on the token),
  * CAIRN_E_P11_KEY_AMBIGUOUS, CAIRN_E_P11_KEY_POLICY, CAIRN_E_URI_*.
  */
@@ -251,6 +260,35 @@ int cairn_p11_key_sign(struct cairn_p11_key *key, CK_MECHANISM_TYPE mech,
 /* cairn_p11_key_decrypt: the same for C_Decrypt (RSA only). */
 int cairn_p11_key_decrypt(struct cairn_p11_key *key, CK_MECHANISM_TYPE mech,
     const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen);
+
+/*
+ * cairn_p11_key_wrap_trusted: wrap `key` (made with kg->backup) with AES
+ * key wrap with padding (RFC 5649, CKM_AES_KEY_WRAP_PAD) under `kek` (16,
+ * 24 or 32 bytes).  PKCS#11 lets only a key marked CKA_TRUSTED wrap a key
+ * marked CKA_WRAP_WITH_TRUSTED, and only the security officer may mark
+ * it: so the user is logged out, the SO logged in with `so_pin` to make
+ * `kek` a trusted session key, then logged out, and the user logged in
+ * again with the PIN kept from cairn_p11_token_login().  The session key
+ * is destroyed before this returns.  *blob is a new buffer (free()).
+ */
+int cairn_p11_key_wrap_trusted(struct cairn_p11_key *key, const uint8_t *kek,
+    size_t keklen, const char *so_pin, uint8_t **blob, size_t *bloblen);
+
+/*
+ * cairn_p11_key_unwrap: unwrap `blob` (from cairn_p11_key_wrap_trusted)
+ * under `kek` into `tok` as a private key labelled `label` with CKA_ID
+ * `id` (sensitive; extractable only under a trusted key, so it can be
+ * backed up again), create its public key object from `pub`, and check
+ * the pair by signing a test value with the token and verifying it with
+ * `pub`.  On any failure nothing is left on the token.
+ */
+int cairn_p11_key_unwrap(struct cairn_p11_token *tok, const uint8_t *kek,
+    size_t keklen, const uint8_t *blob, size_t bloblen, const char *label,
+    const uint8_t *id, size_t idlen, EVP_PKEY *pub,
+    struct cairn_p11_key **out);
+
+/* cairn_p11_key_id: the key's CKA_ID (borrowed), *len its length. */
+const uint8_t *cairn_p11_key_id(const struct cairn_p11_key *key, size_t *len);
 
 /* cairn_p11_key_destroy: delete both halves from the token.  Ceremony and
  * test use only. */

@@ -872,6 +872,112 @@ test_pin_sources(void **state)
 	assert_non_null(strstr(cairn_errmsg(r), "symbolic links"));
 }
 
+
+/* ---- backup: wrapped under a trusted key, restored elsewhere ------- */
+
+static int
+count_objects(struct cairn_p11_token *t)
+{
+	CK_FUNCTION_LIST *f = cairn_p11_functions(p11);
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE h[64];
+	CK_ULONG n = 0;
+
+	assert_int_equal(f->C_OpenSession(cairn_p11_token_slot(t),
+	    CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(f->C_FindObjects(s, h, 64, &n), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	f->C_CloseSession(s);
+	return (int)n;
+}
+
+static void
+test_backup_wrap_and_restore(void **state)
+{
+	struct cairn_p11_keygen kg = { CAIRN_KEY_EC_P384, "backed-up", 0, 1 };
+	struct cairn_p11_key *k = NULL, *restored = NULL;
+	struct cairn_p11_key_attrs at;
+	struct cairn_p11_token *t2 = NULL;
+	struct cairn_p11_uri *u;
+	uint8_t kek[32], bad[32], *blob = NULL, *blob2 = NULL;
+	size_t bloblen = 0, bloblen2 = 0, idlen;
+	const uint8_t *id;
+	EVP_PKEY *pk;
+	X509 *x;
+	int r, before;
+
+	assert_int_equal(RAND_bytes(kek, sizeof(kek)), 1);
+	memcpy(bad, kek, sizeof(bad));
+	bad[0] ^= 1;
+	assert_int_equal(cairn_p11_key_generate(tok, &kg, &k), 0);
+	assert_int_equal(cairn_p11_key_get_attrs(k, &at), 0);
+	assert_int_equal(at.sensitive, 1);
+	assert_int_equal(at.extractable, 1);
+	assert_int_equal(at.wrap_with_trusted, 1);
+
+	/* A wrong SO PIN: refused, and the user is still logged in. */
+	r = cairn_p11_key_wrap_trusted(k, kek, sizeof(kek), "0000", &blob,
+	    &bloblen);
+	assert_int_equal(r, CAIRN_E_P11_PIN_INCORRECT);
+	assert_non_null(strstr(cairn_errmsg(r), "security officer"));
+	assert_null(blob);
+	sign_and_verify(CAIRN_KEY_EC_P256, EVP_sha256(), 0);
+
+	/* A key made without backup cannot be wrapped at all. */
+	r = cairn_p11_key_wrap_trusted(need_key(CAIRN_KEY_EC_P256), kek,
+	    sizeof(kek), TH_SO_PIN, &blob, &bloblen);
+	assert_int_equal(r, CAIRN_E_P11_KEY_POLICY);
+	assert_non_null(strstr(cairn_errmsg(r), "without backup"));
+
+	/* The backup key wraps; afterwards every key still signs. */
+	assert_int_equal(cairn_p11_key_wrap_trusted(k, kek, sizeof(kek),
+	    TH_SO_PIN, &blob, &bloblen), 0);
+	assert_true(bloblen > 64);
+	sign_and_verify(CAIRN_KEY_EC_P256, EVP_sha256(), 0);
+	pk = cairn_p11_key_get1_pkey(k);
+	x = make_cert(k, "backed up");
+	assert_true(X509_sign(x, pk, EVP_sha384()) > 0);
+	EVP_PKEY_free(pk);
+
+	/* Restore into the second token, with the same id and label. */
+	u = uri_token("second");
+	assert_int_equal(cairn_p11_token_open(p11, u, &t2), 0);
+	assert_int_equal(cairn_p11_token_login(t2, TH_PIN), 0);
+	id = cairn_p11_key_id(k, &idlen);
+	before = count_objects(t2);
+	r = cairn_p11_key_unwrap(t2, bad, sizeof(bad), blob, bloblen,
+	    "backed-up", id, idlen, cairn_p11_key_get0_public(k), &restored);
+	assert_int_not_equal(r, 0);
+	assert_null(restored);
+	assert_int_equal(count_objects(t2), before);
+	assert_int_equal(cairn_p11_key_unwrap(t2, kek, sizeof(kek), blob,
+	    bloblen, "backed-up", id, idlen, cairn_p11_key_get0_public(k),
+	    &restored), 0);
+	assert_int_equal(count_objects(t2), before + 2);
+	/* The restored key signs what the original certificate verifies. */
+	pk = cairn_p11_key_get1_pkey(restored);
+	assert_int_equal(X509_sign(x, pk, EVP_sha384()) > 0, 1);
+	assert_int_equal(X509_verify(x, cairn_p11_key_get0_public(k)), 1);
+	assert_int_equal(cairn_p11_key_get_attrs(restored, &at), 0);
+	assert_int_equal(at.sensitive, 1);
+	assert_int_equal(at.wrap_with_trusted, 1);
+	/* ... and can itself be backed up again (second token's SO PIN). */
+	assert_int_equal(cairn_p11_key_wrap_trusted(restored, kek, sizeof(kek),
+	    TH_SO_PIN, &blob2, &bloblen2), 0);
+
+	free(blob);
+	free(blob2);
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	assert_int_equal(cairn_p11_key_destroy(restored), 0);
+	cairn_p11_key_free(restored);
+	cairn_p11_token_free(t2);
+	cairn_p11_uri_free(u);
+	assert_int_equal(cairn_p11_key_destroy(k), 0);
+	cairn_p11_key_free(k);
+}
+
 int
 main(void)
 {
@@ -900,6 +1006,7 @@ main(void)
 		cmocka_unit_test(test_token_init),
 		cmocka_unit_test(test_fork_child_signs),
 		cmocka_unit_test(test_pin_sources),
+		cmocka_unit_test(test_backup_wrap_and_restore),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
