@@ -443,7 +443,7 @@ const struct ceremony_def cer_issue_crl = {
 	.summary = "issue a root CRL listing revoked subordinate CA "
 		   "certificates, with a strictly increasing CRL number",
 	.keys = keys,
-	.key_exists = 1,
+	.key_exists = KEY_EXISTS,
 	.validate = ic_validate,
 	.run = ic_run,
 	.free = ic_free,

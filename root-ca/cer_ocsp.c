@@ -371,7 +371,7 @@ const struct ceremony_def cer_sign_ocsp = {
 	.summary = "pre-sign OCSP responses from the root for subordinate CA "
 		   "certificates, for the online responder to serve",
 	.keys = keys,
-	.key_exists = 1,
+	.key_exists = KEY_EXISTS,
 	.validate = so_validate,
 	.run = so_run,
 	.free = so_free,

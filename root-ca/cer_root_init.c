@@ -94,7 +94,8 @@ static int
 ri_run(struct runner *r)
 {
 	struct root_init *ri = r->c->priv;
-	struct cairn_p11_keygen kg = { r->c->key_type, r->c->key_label, 0 };
+	struct cairn_p11_keygen kg = { r->c->key_type, r->c->key_label, 0,
+		r->c->key_backup };
 	struct cairn_p11_key *key = NULL;
 	const EVP_MD *md;
 	char fpr[CAIRN_FPR_STRLEN], *pem = NULL, *uri = NULL;
@@ -109,9 +110,12 @@ ri_run(struct runner *r)
 		goto out;
 
 	if ((rc = runner_step(r, "Generate the root key inside the token",
-	    "the key type (%s) and label (%s) are those of the script; then "
+	    "the key type (%s) and label (%s) are those of the script%s; then "
 	    "read the public key fingerprint aloud and write it down",
-	    cairn_key_type_desc(r->c->key_type), r->c->key_label)) != 0)
+	    cairn_key_type_desc(r->c->key_type), r->c->key_label,
+	    r->c->key_backup ? ", and the key may be backed up (wrapped "
+	    "under a key the security officer trusts, never in plaintext)" :
+	    "")) != 0)
 		goto out;
 	if ((rc = cairn_p11_key_generate(r->tok, &kg, &key)) != 0 ||
 	    (rc = runner_adopt_key(r, key)) != 0)
@@ -203,7 +207,7 @@ const struct ceremony_def cer_root_init = {
 	.summary = "generate the root key in the HSM and self-sign the root "
 		   "CA certificate",
 	.keys = keys,
-	.key_exists = 0,
+	.key_exists = KEY_NEW,
 	.validate = ri_validate,
 	.run = ri_run,
 	.free = ri_free,

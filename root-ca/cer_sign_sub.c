@@ -221,7 +221,7 @@ const struct ceremony_def cer_sign_subordinate = {
 	.summary = "sign a subordinate CA certificate with the root key, from "
 		   "the subordinate's request",
 	.keys = keys,
-	.key_exists = 1,
+	.key_exists = KEY_EXISTS,
 	.validate = ss_validate,
 	.run = ss_run,
 	.free = ss_free,

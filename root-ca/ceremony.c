@@ -27,6 +27,8 @@ static const struct ceremony_def *const ceremonies[] = {
 	&cer_sign_subordinate,
 	&cer_issue_crl,
 	&cer_sign_ocsp,
+	&cer_key_backup,
+	&cer_key_restore,
 };
 #define NCEREMONIES (sizeof(ceremonies) / sizeof(ceremonies[0]))
 
@@ -453,19 +455,23 @@ ceremony_load(const char *path, struct ceremony **out,
 		    NULL));
 	}
 	if ((key = cfg_want_map(&chk, root, "key", 1)) != NULL) {
-		static const char *const kk_new[] = { "label", "type", NULL };
+		static const char *const kk_new[] = { "label", "type",
+			"backup", NULL };
 		static const char *const kk_old[] = { "label", NULL };
 		static const char *const types[] = { "rsa-3072", "rsa-4096",
 			"ec-p256", "ec-p384", NULL };
 		int t;
 
-		cfg_keys(&chk, key, c->def->key_exists ? kk_old : kk_new);
+		cfg_keys(&chk, key, c->def->key_exists == KEY_NEW ? kk_new :
+								    kk_old);
 		c->key_label = dup_or_null(cfg_want_str(&chk, key, "label", 1,
 		    NULL));
-		if (!c->def->key_exists) {
+		if (c->def->key_exists == KEY_NEW) {
 			t = cfg_want_enum(&chk, key, "type", 1, types, -1);
 			c->key_type = t < 0 ? 0 :
 			    (enum cairn_key_type)(CAIRN_KEY_RSA_3072 + t);
+			c->key_backup = cfg_want_bool(&chk, key, "backup", 0,
+			    0);
 		}
 	}
 	c->def->validate(c, &chk, root);
@@ -638,7 +644,7 @@ runner_open_key(struct runner *r)
 	runner_fact(r, "token", "%s (slot %lu)",
 	    cairn_p11_token_label(r->tok),
 	    (unsigned long)cairn_p11_token_slot(r->tok));
-	if (!r->c->def->key_exists)
+	if (r->c->def->key_exists != KEY_EXISTS)
 		return 0;
 	if ((u = cairn_p11_uri_new()) == NULL ||
 	    (u->object = strdup(r->c->key_label)) == NULL) {

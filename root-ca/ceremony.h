@@ -32,13 +32,16 @@
 struct ceremony;
 struct runner;
 
+enum { KEY_NEW = 0, KEY_EXISTS = 1, KEY_RESTORED = 2 };
+
 struct ceremony_def {
 	const char *name;            /* "root-init" */
 	const char *summary;         /* for --help and the transcript */
 	/* Keys of the script this ceremony accepts besides the common ones
 	 * (ceremony, operator, witnesses, token, key). */
 	const char *const *keys;
-	/* 1: the key exists (its label is looked up); 0: it is generated. */
+	/* KEY_NEW: generated (label and type); KEY_EXISTS: looked up by
+	 * label; KEY_RESTORED: made from a backup (label only). */
 	int key_exists;
 	/* Check the ceremony's own part of the script and read its inputs;
 	 * record every problem in `chk`.  Never touches the HSM. */
@@ -59,7 +62,8 @@ struct ceremony {
 	char *token;                 /* label or pkcs11: URI */
 	char *module;                /* or NULL */
 	char *key_label;
-	enum cairn_key_type key_type; /* when key_exists is 0 */
+	enum cairn_key_type key_type; /* when key_exists is KEY_NEW */
+	int key_backup;              /* KEY_NEW: made so it can be backed up */
 	void *priv;                  /* the ceremony's own data */
 };
 
@@ -68,6 +72,8 @@ extern const struct ceremony_def cer_root_init;
 extern const struct ceremony_def cer_sign_subordinate;
 extern const struct ceremony_def cer_issue_crl;
 extern const struct ceremony_def cer_sign_ocsp;
+extern const struct ceremony_def cer_key_backup;
+extern const struct ceremony_def cer_key_restore;
 
 /*
  * ceremony_load: read and validate the script at `path`.  Every problem
@@ -107,6 +113,7 @@ struct runner {
 	char id[33];                 /* this ceremony's random id, hex */
 	struct audit_log *log;
 	const char *log_path;
+	const char *so_pin_file;     /* --so-pin-file */
 	struct cairn_hsm_opts hsm;
 	struct cairn_p11_token *tok;
 	struct cairn_p11_key *key;

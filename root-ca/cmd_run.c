@@ -35,7 +35,7 @@
 #include "root-ca/ceremony.h"
 #include "root-ca/root.h"
 
-enum { OPT_MEDIA = 1, OPT_BATCH, OPT_LOG };
+enum { OPT_MEDIA = 1, OPT_BATCH, OPT_LOG, OPT_SO_PIN_FILE };
 
 static void transcript_close(struct runner *r, const char *when);
 
@@ -252,6 +252,7 @@ cmd_run(const struct cairn_cmd *cmd, int argc, char **argv)
 		{ "media", required_argument, NULL, OPT_MEDIA },
 		{ "batch", no_argument, NULL, OPT_BATCH },
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "so-pin-file", required_argument, NULL, OPT_SO_PIN_FILE },
 		{ NULL, 0, NULL, 0 } };
 	struct cfg_errors errs = { NULL, 0 };
 	struct runner r;
@@ -274,6 +275,9 @@ cmd_run(const struct cairn_cmd *cmd, int argc, char **argv)
 			break;
 		case OPT_LOG:
 			r.log_path = optarg;
+			break;
+		case OPT_SO_PIN_FILE:
+			r.so_pin_file = optarg;
 			break;
 		default:
 			if (!cairn_hsm_opt(&r.hsm, opt, optarg) ||

@@ -28,7 +28,7 @@ static const struct cairn_cmd commands[] = {
 	    "\n"
 	    "Carry out the ceremony SCRIPT describes (root-init, "
 	    "sign-subordinate,\n"
-	    "issue-crl). The whole script is checked first; with any problem\n"
+	    "issue-crl, sign-ocsp, key-backup, key-restore). The whole script is checked first; with any problem\n"
 	    "nothing happens and the HSM is not touched. Then each step says\n"
 	    "what it will do and what the witnesses must check, and waits for\n"
 	    "the operator to type yes. Outputs are written to the media\n"
@@ -40,6 +40,8 @@ static const struct cairn_cmd commands[] = {
 	    "  --batch       do not stop at each step (tests, rehearsals)\n"
 	    "  --log FILE    the ceremony log to append to (default:\n"
 	    "                DATA/ceremony-log.jsonl with --data or CAIRN_DATA)\n"
+	    "  --so-pin-file FILE  the security officer's PIN, for key-backup\n"
+	    "                (else $CAIRN_SO_PIN, else a prompt)\n"
 	    "\n" CAIRN_HSM_HELP
 	    "\n"
 	    "The ceremonies/ folder has a commented script for each ceremony.\n"

@@ -182,7 +182,11 @@ EOF
 
 # A request whose signature does not verify: its last bytes flipped.
 openssl req -in sub.csr -outform DER -out sub.der
-python3 -c "import sys; b=bytearray(open('sub.der','rb').read()); b[-3]^=1; open('forged.der','wb').write(b)"
+cp sub.der forged.der
+pos=$(($(stat -c %s sub.der) - 3))
+byte=$(od -An -tu1 -j "$pos" -N1 sub.der | tr -d ' ')
+printf "$(printf '\\%03o' $((byte ^ 1)))" |
+	dd of=forged.der bs=1 seek="$pos" conv=notrunc 2>/dev/null
 refused "a request whose signature does not verify" \
 	"signature does not verify with the key it carries" <<EOF
 ceremony: sign-subordinate
