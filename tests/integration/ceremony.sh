@@ -4,7 +4,7 @@
 # openssl cms), the media and the ceremony log verified and then tampered
 # with, and an aborted ceremony leaving the media as it was.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 42
+plan 43
 
 D="$T/hsm"
 pinfile "$T/user.pin" 123456
