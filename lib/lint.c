@@ -574,30 +574,40 @@ out:
 }
 
 int
-lint_sign_ocsp(OCSP_BASICRESP *bs, X509 *signer, EVP_PKEY *key,
-    const EVP_MD *md)
+lint_sign_ocsp(int (*build)(void *arg, OCSP_BASICRESP **bs), void *arg,
+    X509 *signer, EVP_PKEY *key, const EVP_MD *md, OCSP_BASICRESP **out)
 {
 	const unsigned long flags = OCSP_RESPID_KEY | OCSP_NOCERTS;
 	EVP_PKEY *trial = throwaway(X509_get0_pubkey(signer));
 	X509 *trial_cert = throwaway_cert(X509_get0_pubkey(signer));
+	OCSP_BASICRESP *bs = NULL;
 	STACK_OF(X509) *certs = NULL;
 	X509_STORE *store = NULL;
 	int r;
 
+	*out = NULL;
 	if (trial == NULL || trial_cert == NULL)
 		return cairn_error_crypto(CAIRN_E_CRYPTO,
 		    "cannot make the throwaway key for the trial signature");
 	/* OCSP_basic_sign insists that key and certificate match: the
-	 * throwaway key signs as its own throwaway certificate; the real
-	 * signature below sets the responder id again. */
+	 * throwaway key signs as its own throwaway certificate. */
+	if ((r = build(arg, &bs)) != 0)
+		return r;
 	if (OCSP_basic_sign(bs, trial_cert, trial, md, NULL, flags) != 1) {
 		ERR_clear_error();
+		OCSP_BASICRESP_free(bs);
 		return cairn_error(CAIRN_E_LINT, "the trial signature of the "
 		    "OCSP response failed: it was not shown to the HSM");
 	}
-	if (OCSP_basic_sign(bs, signer, key, md, NULL, flags) != 1)
-		return cairn_error_crypto(CAIRN_E_CRYPTO,
+	OCSP_BASICRESP_free(bs);
+	bs = NULL;
+	if ((r = build(arg, &bs)) != 0)
+		return r;
+	if (OCSP_basic_sign(bs, signer, key, md, NULL, flags) != 1) {
+		r = cairn_error_crypto(CAIRN_E_CRYPTO,
 		    "signing the OCSP response with the CA key failed");
+		goto out;
+	}
 	if ((certs = sk_X509_new_null()) == NULL ||
 	    (store = X509_STORE_new()) == NULL ||
 	    sk_X509_push(certs, signer) == 0) {
@@ -612,8 +622,11 @@ lint_sign_ocsp(OCSP_BASICRESP *bs, X509 *signer, EVP_PKEY *key,
 		    "not released");
 		goto out;
 	}
+	*out = bs; /* transferred */
+	bs = NULL;
 	r = 0;
 out:
+	OCSP_BASICRESP_free(bs);
 	sk_X509_free(certs);
 	X509_STORE_free(store);
 	return r;

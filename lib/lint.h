@@ -50,13 +50,15 @@ int lint_sign_crl(X509_CRL *crl, EVP_PKEY *key, EVP_PKEY *issuer_pub,
     const EVP_MD *md);
 
 /*
- * lint_sign_ocsp: sign the basic OCSP response `bs` with `key` as
- * `signer` (ResponderID by key, no certificates included: the signer is
- * the issuing CA itself, which relying parties have), after a trial
- * signature with a throwaway key; then verify the signature with
- * `signer`'s public key.  producedAt is set by the signing.
+ * lint_sign_ocsp: a basic OCSP response made by `build` (called twice:
+ * once for a trial signature with a throwaway key, once for the real
+ * one), signed with `key` as `signer` (ResponderID by key, no
+ * certificates: the signer is the issuing CA itself, which relying
+ * parties have), then verified with `signer`'s public key.  Two builds,
+ * not one response signed twice: OpenSSL 3.0 leaks the responder id a
+ * second signature replaces.  *out receives the signed response.
  */
-int lint_sign_ocsp(OCSP_BASICRESP *bs, X509 *signer, EVP_PKEY *key,
-    const EVP_MD *md);
+int lint_sign_ocsp(int (*build)(void *arg, OCSP_BASICRESP **bs), void *arg,
+    X509 *signer, EVP_PKEY *key, const EVP_MD *md, OCSP_BASICRESP **out);
 
 #endif /* CAIRN_LINT_H */

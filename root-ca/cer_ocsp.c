@@ -251,13 +251,44 @@ revoked_in(X509_CRL *crl, const ASN1_INTEGER *serial,
 	return 1;
 }
 
+/* What one response says: built twice by lint_sign_ocsp. */
+struct one_response {
+	X509 *cert, *issuer;
+	const ASN1_TIME *this_update, *next_update, *revoked_at;
+	int revoked, reason;
+};
+
+static int
+build_response(void *arg, OCSP_BASICRESP **out)
+{
+	struct one_response *o = arg;
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	OCSP_CERTID *id = NULL;
+	int r = 0;
+
+	*out = NULL;
+	if (bs == NULL ||
+	    (id = OCSP_cert_to_id(EVP_sha1(), o->cert, o->issuer)) == NULL ||
+	    OCSP_basic_add1_status(bs, id, o->revoked ?
+		V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, o->reason,
+		(ASN1_TIME *)o->revoked_at, (ASN1_TIME *)o->this_update,
+		(ASN1_TIME *)o->next_update) == NULL) {
+		r = cairn_error_crypto(CAIRN_E_CRYPTO,
+		    "cannot build the OCSP response");
+		OCSP_BASICRESP_free(bs);
+		bs = NULL;
+	}
+	OCSP_CERTID_free(id);
+	*out = bs; /* transferred */
+	return r;
+}
+
 static int
 so_run(struct runner *r)
 {
 	struct sign_ocsp *so = r->c->priv;
 	OCSP_BASICRESP *bs = NULL;
 	OCSP_RESPONSE *resp = NULL;
-	OCSP_CERTID *id = NULL;
 	ASN1_TIME *tu = NULL, *nu = NULL;
 	unsigned char *der = NULL;
 	char name[256], *hex = NULL;
@@ -310,23 +341,13 @@ so_run(struct runner *r)
 		goto out;
 	}
 	for (i = 0; i < so->ncerts; i++) {
-		const ASN1_TIME *when;
-		int reason, revoked;
-		OCSP_SINGLERESP *single = NULL;
+		struct one_response o = { so->certs[i], so->issuer, tu, nu,
+			NULL, 0, 0 };
 
-		revoked = revoked_in(so->crl, X509_get0_serialNumber(
-		    so->certs[i]), &when, &reason);
-		if ((bs = OCSP_BASICRESP_new()) == NULL ||
-		    (id = OCSP_cert_to_id(EVP_sha1(), so->certs[i],
-			so->issuer)) == NULL ||
-		    (single = OCSP_basic_add1_status(bs, id, revoked ?
-			V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD,
-			reason, (ASN1_TIME *)when, tu, nu)) == NULL) {
-			rc = cairn_error_crypto(CAIRN_E_CRYPTO,
-			    "cannot build the OCSP response");
-			goto out;
-		}
-		if ((rc = lint_sign_ocsp(bs, so->issuer, r->pkey, md)) != 0)
+		o.revoked = revoked_in(so->crl, X509_get0_serialNumber(
+		    so->certs[i]), &o.revoked_at, &o.reason);
+		if ((rc = lint_sign_ocsp(build_response, &o, so->issuer,
+		    r->pkey, md, &bs)) != 0)
 			goto out;
 		if ((resp = OCSP_response_create(
 		    OCSP_RESPONSE_STATUS_SUCCESSFUL, bs)) == NULL ||
@@ -347,8 +368,6 @@ so_run(struct runner *r)
 		der = NULL;
 		OCSP_RESPONSE_free(resp);
 		resp = NULL;
-		OCSP_CERTID_free(id);
-		id = NULL;
 		OCSP_BASICRESP_free(bs);
 		bs = NULL;
 	}
@@ -359,7 +378,6 @@ out:
 	OPENSSL_free(hex);
 	OPENSSL_free(der);
 	OCSP_RESPONSE_free(resp);
-	OCSP_CERTID_free(id);
 	OCSP_BASICRESP_free(bs);
 	ASN1_TIME_free(tu);
 	ASN1_TIME_free(nu);
