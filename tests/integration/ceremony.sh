@@ -4,7 +4,7 @@
 # openssl cms), the media and the ceremony log verified and then tampered
 # with, and an aborted ceremony leaving the media as it was.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 43
+plan 47
 
 D="$T/hsm"
 pinfile "$T/user.pin" 123456
@@ -135,6 +135,23 @@ check_out "with the root CRL as its source, sign-ocsp answers: revoked" \
 	bash -c "'$ROOT' run ocsp-rev.yaml --media m8 ${H[*]} >/dev/null && openssl ocsp -respin m8/ocsp-$SUBSERIAL.der -issuer m1/root.pem -cert m2/sub-ca.pem -CAfile m1/root.pem -no_nonce 2>&1 | tr '\n' ' '"
 check_out "GnuTLS ocsptool reads the response too: SHA-1 CertID, good" "Hash Algorithm: SHA1 .*Certificate Status: good" \
 	bash -c "ocsptool --response-info --load-response m7/ocsp-$SUBSERIAL.der --inder 2>&1 | tr '\n' ' '"
+
+# GnuTLS checks the whole chain, root last.
+check_out "GnuTLS certtool --verify-chain accepts subordinate + root" \
+	"Chain verification output: Verified" \
+	bash -c "cat m2/sub-ca.pem m1/root.pem >chain.pem && certtool --verify-chain --infile chain.pem 2>&1 | tr '\n' ' '"
+
+# At a terminal, each step waits; anything but "yes" stops the ceremony.
+# (script(1) gives the run a terminal; the answers come on its input.)
+sed 's/crl: m3/crl: m3/' ocsp.yaml >interactive.yaml
+check_out "at a terminal the operator answers each step; 'no' stops it" \
+	"Step 1: .*Type yes to carry out this step.*Step 2: .*stopped the ceremony at step 2" \
+	bash -c "printf 'yes\nno\n' | script -qec \"'$ROOT' run interactive.yaml --media m9 --data '$D' --pin-file '$T/user.pin'\" /dev/null 2>&1 | tr '\r\n' '  '"
+check_out "... and the media stays empty" "^empty$" \
+	bash -c "[ -z \"\$(ls -A m9 2>/dev/null)\" ] && echo empty"
+check_fail "without a terminal and without --batch, run refuses to start" 2 \
+	"not a terminal.*--batch" \
+	bash -c "'$ROOT' run interactive.yaml --media m10 --data '$D' --pin-file '$T/user.pin' </dev/null"
 
 # The scripts shipped in ceremonies/ stay valid: each passes "check"
 # beside the inputs it names.
