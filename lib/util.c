@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "lib/error.h"
@@ -162,4 +164,66 @@ cairn_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+int
+cairn_read_cert(const char *path, X509 **out)
+{
+	const unsigned char *p;
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *b;
+	int r;
+
+	*out = NULL;
+	if ((r = cairn_read_file(path, 1024 * 1024, &buf, &len)) != 0)
+		return r;
+	if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL)
+		*out = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (*out == NULL) {
+		p = (const unsigned char *)buf;
+		if ((*out = d2i_X509(NULL, &p, (long)len)) != NULL &&
+		    p != (const unsigned char *)buf + len) {
+			X509_free(*out);
+			*out = NULL;
+		}
+	}
+	ERR_clear_error();
+	free(buf);
+	if (*out == NULL)
+		return cairn_error(CAIRN_E_INVAL, "%s is not a certificate "
+		    "(PEM or DER)", path);
+	return 0;
+}
+
+int
+cairn_read_crl(const char *path, X509_CRL **out)
+{
+	const unsigned char *p;
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *b;
+	int r;
+
+	*out = NULL;
+	if ((r = cairn_read_file(path, 64 * 1024 * 1024, &buf, &len)) != 0)
+		return r;
+	if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL)
+		*out = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (*out == NULL) {
+		p = (const unsigned char *)buf;
+		if ((*out = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
+		    p != (const unsigned char *)buf + len) {
+			X509_CRL_free(*out);
+			*out = NULL;
+		}
+	}
+	ERR_clear_error();
+	free(buf);
+	if (*out == NULL)
+		return cairn_error(CAIRN_E_INVAL, "%s is not a CRL (PEM or "
+		    "DER)", path);
+	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 /*
  * cairn_hex: write `len` bytes of `in` as lowercase hex into `out`, which
@@ -41,6 +42,16 @@ int cairn_fingerprint_str(EVP_PKEY *pkey, char out[CAIRN_FPR_STRLEN]);
  * CAIRN_E_TOO_LARGE.
  */
 int cairn_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/*
+ * cairn_read_cert / cairn_read_crl: read a certificate or a CRL from a
+ * file in PEM or DER (at most 1 MiB, or 64 MiB for a CRL; DER with
+ * nothing after it).  *out is new (X509_free / X509_CRL_free).  Returns 0,
+ * CAIRN_E_IO / CAIRN_E_TOO_LARGE, or CAIRN_E_INVAL ("PATH is not a
+ * certificate (PEM or DER)").
+ */
+int cairn_read_cert(const char *path, X509 **out);
+int cairn_read_crl(const char *path, X509_CRL **out);
 
 /* cairn_free_secret: wipe `len` bytes (or strlen+1 when len is 0) and free. */
 void cairn_free_secret(void *p, size_t len);

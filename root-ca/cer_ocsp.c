@@ -72,28 +72,6 @@ so_free(void *priv)
 	free(so);
 }
 
-static X509_CRL *
-read_crl(const char *path)
-{
-	const unsigned char *p;
-	char *buf = NULL;
-	size_t len = 0;
-	X509_CRL *crl = NULL;
-	BIO *b;
-
-	if (cairn_read_file(path, 64 * 1024 * 1024, &buf, &len) != 0)
-		return NULL;
-	p = (const unsigned char *)buf;
-	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL &&
-	    (b = BIO_new_mem_buf(buf, (int)len)) != NULL) {
-		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-		BIO_free(b);
-	}
-	ERR_clear_error();
-	free(buf);
-	return crl;
-}
-
 static void
 so_validate(struct ceremony *c, struct cfg_check *chk,
     const struct cfg_node *root)
@@ -126,32 +104,14 @@ so_validate(struct ceremony *c, struct cfg_check *chk,
 		    i < n; i++) {
 			const struct cfg_node *item = cfg_item(list, i);
 			char *path = ceremony_path(c, cfg_scalar(item));
-			char *buf = NULL;
-			size_t len = 0;
-			const unsigned char *p;
 			X509 *x = NULL;
-			BIO *b;
+			int rr;
 
 			if (path == NULL ||
-			    cairn_read_file(path, 1024 * 1024, &buf, &len) !=
-				0) {
+			    (rr = cairn_read_cert(path, &x)) != 0) {
 				cfg_fail(chk, item, "certificates: %s",
-				    cairn_errmsg(CAIRN_E_IO));
-				free(path);
-				continue;
-			}
-			if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL)
-				x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-			BIO_free(b);
-			if (x == NULL) {
-				p = (const unsigned char *)buf;
-				x = d2i_X509(NULL, &p, (long)len);
-			}
-			ERR_clear_error();
-			free(buf);
-			if (x == NULL) {
-				cfg_fail(chk, item, "certificates: %s is not a "
-				    "certificate", cfg_scalar(item));
+				    path == NULL ? "out of memory" :
+				    cairn_errmsg(rr));
 				free(path);
 				continue;
 			}
@@ -167,7 +127,7 @@ so_validate(struct ceremony *c, struct cfg_check *chk,
 	    (s = cfg_want_str(chk, root, "crl", 0, NULL)) != NULL) {
 		so->crl_path = ceremony_path(c, s);
 		if (so->crl_path == NULL ||
-		    (so->crl = read_crl(so->crl_path)) == NULL)
+		    cairn_read_crl(so->crl_path, &so->crl) != 0)
 			cfg_fail(chk, cfg_get(root, "crl"), "crl: %s is not a "
 			    "CRL (DER or PEM)", s);
 		else if (so->issuer != NULL &&

@@ -100,30 +100,17 @@ X509 *
 ceremony_read_cert(struct ceremony *c, struct cfg_check *chk,
     const struct cfg_node *map, const char *key)
 {
-	const unsigned char *p;
-	size_t len = 0;
-	char *buf = read_input(c, chk, map, key, &len, "certificate");
+	const char *name = cfg_want_str(chk, map, key, 1, NULL);
+	char *path;
 	X509 *x = NULL;
-	BIO *b;
+	int r;
 
-	if (buf == NULL)
+	if (name == NULL || (path = ceremony_path(c, name)) == NULL)
 		return NULL;
-	if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL)
-		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	BIO_free(b);
-	if (x == NULL) {
-		p = (const unsigned char *)buf;
-		x = d2i_X509(NULL, &p, (long)len);
-		if (x != NULL && p != (const unsigned char *)buf + len) {
-			X509_free(x);
-			x = NULL;
-		}
-	}
-	ERR_clear_error();
-	if (x == NULL)
-		cfg_fail(chk, cfg_get(map, key), "%s: %s is not a certificate "
-		    "(PEM or DER)", key, cfg_want_str(chk, map, key, 1, ""));
-	free(buf);
+	if ((r = cairn_read_cert(path, &x)) != 0)
+		cfg_fail(chk, cfg_get(map, key), "%s: %s", key,
+		    cairn_errmsg(r));
+	free(path);
 	return x;
 }
 

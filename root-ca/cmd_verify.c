@@ -21,34 +21,6 @@
 
 enum { OPT_ROOT = 1, OPT_STATE };
 
-/* Read a certificate file (PEM or DER). */
-static int
-read_cert(const char *path, X509 **out)
-{
-	const unsigned char *p;
-	char *buf = NULL;
-	size_t len = 0;
-	BIO *b;
-	int r;
-
-	*out = NULL;
-	if ((r = cairn_read_file(path, 1024 * 1024, &buf, &len)) != 0)
-		return r;
-	if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL)
-		*out = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	BIO_free(b);
-	if (*out == NULL) {
-		p = (const unsigned char *)buf;
-		*out = d2i_X509(NULL, &p, (long)len);
-	}
-	free(buf);
-	ERR_clear_error();
-	if (*out == NULL)
-		return cairn_error(CAIRN_E_INVAL, "%s is not a certificate "
-		    "(PEM or DER)", path);
-	return 0;
-}
-
 static int
 parse(const struct cairn_cmd *cmd, int argc, char **argv, const char **root,
     const char **state)
@@ -97,7 +69,7 @@ cmd_media_verify(const struct cairn_cmd *cmd, int argc, char **argv)
 
 	if ((r = parse(cmd, argc, argv, &rootp, &state)) != -1)
 		return r;
-	if ((r = read_cert(rootp, &root)) != 0 ||
+	if ((r = cairn_read_cert(rootp, &root)) != 0 ||
 	    (r = media_verify(argv[optind], root, &m)) != 0 ||
 	    (state != NULL &&
 		(r = media_check_crls(m, argv[optind], root, state, 1)) != 0))
@@ -128,7 +100,7 @@ cmd_audit_verify(const struct cairn_cmd *cmd, int argc, char **argv)
 	if ((r = parse(cmd, argc, argv, &rootp, NULL)) != -1)
 		return r;
 	memset(&rep, 0, sizeof(rep));
-	if ((r = read_cert(rootp, &root)) != 0 ||
+	if ((r = cairn_read_cert(rootp, &root)) != 0 ||
 	    (r = audit_verify_file(argv[optind], X509_get0_pubkey(root),
 		&rep)) != 0)
 		goto out;
