@@ -288,17 +288,9 @@ bk_run(struct runner *r)
 		runner_fact(r, "custodian", "%s (share %zu)", b->custodians[i],
 		    i + 1);
 
-	if ((rc = runner_step(r, "Open the root key", "the token is the root "
-	    "token (label %s)", r->c->token)) != 0 ||
-	    (rc = runner_open_key(r)) != 0)
+	if ((rc = runner_open_issuer_key(r, b->issuer, b->issuer_path)) !=
+	    0)
 		goto out;
-	if (EVP_PKEY_eq(r->pub, X509_get0_pubkey(b->issuer)) != 1) {
-		rc = cairn_error(CAIRN_E_P11_KEY_NOT_FOUND, "key \"%s\" on the "
-		    "token is not the key of the issuer certificate %s",
-		    r->c->key_label, b->issuer_path);
-		goto out;
-	}
-	r->signer_cert = X509_dup(b->issuer);
 	if ((rc = cairn_fingerprint_str(r->pub, fpr)) != 0)
 		goto out;
 	runner_fact(r, "public key SHA-256", "%s", fpr);

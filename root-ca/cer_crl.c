@@ -110,14 +110,10 @@ static void
 ic_validate(struct ceremony *c, struct cfg_check *chk,
     const struct cfg_node *root)
 {
-	static const char *const mds[] = { "sha256", "sha384", "sha512",
-		NULL };
 	struct issue_crl *ic = calloc(1, sizeof(*ic));
 	const struct cfg_node *crl, *revs, *out, *e;
-	long long validity;
 	const char *s;
 	size_t i, j;
-	int md;
 
 	c->priv = ic;
 	if (ic == NULL) {
@@ -131,19 +127,9 @@ ic_validate(struct ceremony *c, struct cfg_check *chk,
 		return;
 	cfg_keys(chk, crl, crl_keys);
 	ic->this_update = cfg_want_time(chk, crl, "this_update", 1, -1);
-	ic->next_update = cfg_want_time(chk, crl, "next_update", 0, -1);
-	validity = cfg_want_duration(chk, crl, "validity", 0, -1);
-	if ((cfg_get(crl, "validity") != NULL) ==
-	    (cfg_get(crl, "next_update") != NULL))
-		cfg_fail(chk, crl, "give either next_update (a time) or "
-		    "validity (a duration), not %s",
-		    cfg_get(crl, "validity") != NULL ? "both" : "neither");
-	else if (validity > 0 && ic->this_update > 0)
-		ic->next_update = ic->this_update + validity;
-	if (ic->this_update > 0 && ic->next_update > 0 &&
-	    ic->next_update <= ic->this_update)
-		cfg_fail(chk, crl, "next_update must be after this_update");
-	else if (ic->this_update > 0 && ic->next_update > 0 &&
+	ic->next_update = ceremony_until(chk, crl, ic->this_update,
+	    "this_update", "next_update");
+	if (ic->next_update > 0 &&
 	    ic->next_update - ic->this_update >
 		(long long)ROOT_CRL_MAX_DAYS * 86400)
 		cfg_fail(chk, crl, "a root CRL may cover at most 12 months "
@@ -151,9 +137,7 @@ ic_validate(struct ceremony *c, struct cfg_check *chk,
 		    (ic->next_update - ic->this_update) / 86400);
 	ic->number = cfg_want_int(chk, crl, "number", 0, 1,
 	    (long long)1 << 62, 0);
-	md = cfg_want_enum(chk, crl, "digest", 0, mds, -1);
-	ic->md = md == 0 ? EVP_sha256() : md == 1 ? EVP_sha384() :
-	    md == 2 ? EVP_sha512() : NULL;
+	ic->md = ceremony_digest(chk, crl);
 	if (ic->issuer != NULL && ic->this_update > 0 &&
 	    ASN1_TIME_cmp_time_t(X509_get0_notBefore(ic->issuer),
 		(time_t)ic->this_update) > 0)
@@ -218,13 +202,9 @@ ic_validate(struct ceremony *c, struct cfg_check *chk,
 		ic->nrev++;
 	}
 
-	out = cfg_get(root, "outputs");
-	if (out != NULL && cfg_type(out) == CFG_MAP) {
+	{
 		static const char *const ok[] = { "crl", NULL };
-		cfg_keys(chk, out, ok);
-	} else if (out != NULL) {
-		cfg_fail(chk, out, "outputs: want a mapping");
-		out = NULL;
+		out = ceremony_outputs(chk, root, ok);
 	}
 	if ((s = ceremony_output(chk, out, "crl", "root.crl")) != NULL)
 		ic->out_name = strdup(s);
@@ -366,17 +346,9 @@ ic_run(struct runner *r)
 		OPENSSL_free(hex);
 	}
 
-	if ((rc = runner_step(r, "Open the root key", "the token is the root "
-	    "token (label %s)", r->c->token)) != 0 ||
-	    (rc = runner_open_key(r)) != 0)
+	if ((rc = runner_open_issuer_key(r, ic->issuer, ic->issuer_path)) !=
+	    0)
 		goto out;
-	if (EVP_PKEY_eq(r->pub, X509_get0_pubkey(ic->issuer)) != 1) {
-		rc = cairn_error(CAIRN_E_P11_KEY_NOT_FOUND, "key \"%s\" on the "
-		    "token is not the key of the issuer certificate %s",
-		    r->c->key_label, ic->issuer_path);
-		goto out;
-	}
-	r->signer_cert = X509_dup(ic->issuer);
 
 	if ((rc = runner_step(r, "Sign the CRL", "the CRL is signed by the root key named in the script (%s)", r->c->key_label)) != 0)
 		goto out;

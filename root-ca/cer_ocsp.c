@@ -76,14 +76,10 @@ static void
 so_validate(struct ceremony *c, struct cfg_check *chk,
     const struct cfg_node *root)
 {
-	static const char *const mds[] = { "sha256", "sha384", "sha512",
-		NULL };
 	struct sign_ocsp *so = calloc(1, sizeof(*so));
 	const struct cfg_node *list, *resp, *out;
-	long long validity;
 	const char *s;
 	size_t i, n = 0;
-	int md;
 
 	c->priv = so;
 	if (so == NULL) {
@@ -142,37 +138,19 @@ so_validate(struct ceremony *c, struct cfg_check *chk,
 		cfg_keys(chk, resp, resp_keys);
 		so->this_update = cfg_want_time(chk, resp, "this_update", 1,
 		    -1);
-		so->next_update = cfg_want_time(chk, resp, "next_update", 0,
-		    -1);
-		validity = cfg_want_duration(chk, resp, "validity", 0, -1);
-		if ((cfg_get(resp, "validity") != NULL) ==
-		    (cfg_get(resp, "next_update") != NULL))
-			cfg_fail(chk, resp, "give either next_update (a time) "
-			    "or validity (a duration), not %s",
-			    cfg_get(resp, "validity") ? "both" : "neither");
-		else if (validity > 0 && so->this_update > 0)
-			so->next_update = so->this_update + validity;
-		if (so->this_update > 0 && so->next_update > 0 &&
-		    so->next_update <= so->this_update)
-			cfg_fail(chk, resp, "next_update must be after "
-			    "this_update");
-		else if (so->this_update > 0 && so->next_update > 0 &&
+		so->next_update = ceremony_until(chk, resp, so->this_update,
+		    "this_update", "next_update");
+		if (so->next_update > 0 &&
 		    so->next_update - so->this_update >
 			(long long)OCSP_ROOT_MAX_DAYS * 86400)
 			cfg_fail(chk, resp, "responses for subordinate CA "
 			    "certificates cover at most 12 months (BR "
 			    "4.9.10)");
-		md = cfg_want_enum(chk, resp, "digest", 0, mds, -1);
-		so->md = md == 0 ? EVP_sha256() : md == 1 ? EVP_sha384() :
-		    md == 2 ? EVP_sha512() : NULL;
+		so->md = ceremony_digest(chk, resp);
 	}
-	out = cfg_get(root, "outputs");
-	if (out != NULL && cfg_type(out) == CFG_MAP) {
+	{
 		static const char *const ok[] = { "prefix", NULL };
-		cfg_keys(chk, out, ok);
-	} else if (out != NULL) {
-		cfg_fail(chk, out, "outputs: want a mapping");
-		out = NULL;
+		out = ceremony_outputs(chk, root, ok);
 	}
 	if ((s = ceremony_output(chk, out, "prefix", "ocsp-")) != NULL)
 		so->prefix = strdup(s);
@@ -278,17 +256,9 @@ so_run(struct runner *r)
 		    revoked ? "REVOKED" : "good");
 	}
 
-	if ((rc = runner_step(r, "Open the root key", "the token is the root "
-	    "token (label %s)", r->c->token)) != 0 ||
-	    (rc = runner_open_key(r)) != 0)
+	if ((rc = runner_open_issuer_key(r, so->issuer, so->issuer_path)) !=
+	    0)
 		goto out;
-	if (EVP_PKEY_eq(r->pub, X509_get0_pubkey(so->issuer)) != 1) {
-		rc = cairn_error(CAIRN_E_P11_KEY_NOT_FOUND, "key \"%s\" on the "
-		    "token is not the key of the issuer certificate %s",
-		    r->c->key_label, so->issuer_path);
-		goto out;
-	}
-	r->signer_cert = X509_dup(so->issuer);
 
 	if ((rc = runner_step(r, "Sign and write the OCSP responses",
 	    "one response per certificate is written")) != 0)

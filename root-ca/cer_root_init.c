@@ -73,13 +73,9 @@ ri_validate(struct ceremony *c, struct cfg_check *chk,
 		(long long)LINT_ROOT_MAX_YEARS * 365 * 86400 + 6 * 86400)
 		cfg_fail(chk, cert, "a root may be valid for at most %d years "
 		    "(BR 6.3.2)", LINT_ROOT_MAX_YEARS);
-	out = cfg_get(root, "outputs");
-	if (out != NULL && cfg_type(out) == CFG_MAP) {
+	{
 		static const char *const ok[] = { "certificate", "der", NULL };
-		cfg_keys(chk, out, ok);
-	} else if (out != NULL) {
-		cfg_fail(chk, out, "outputs: want a mapping");
-		out = NULL;
+		out = ceremony_outputs(chk, root, ok);
 	}
 	if ((s = ceremony_output(chk, out, "certificate", "root.pem")) != NULL)
 		ri->pem_name = strdup(s);

@@ -128,13 +128,9 @@ ss_validate(struct ceremony *c, struct cfg_check *chk,
 		cfg_fail(chk, cfg_get(root, "request"), "request: its subject "
 		    "is empty; name one in certificate: subject:");
 
-	out = cfg_get(root, "outputs");
-	if (out != NULL && cfg_type(out) == CFG_MAP) {
+	{
 		static const char *const ok[] = { "certificate", NULL };
-		cfg_keys(chk, out, ok);
-	} else if (out != NULL) {
-		cfg_fail(chk, out, "outputs: want a mapping");
-		out = NULL;
+		out = ceremony_outputs(chk, root, ok);
 	}
 	if ((s = ceremony_output(chk, out, "certificate", "sub-ca.pem")) !=
 	    NULL)
@@ -164,19 +160,9 @@ ss_run(struct runner *r)
 	runner_fact(r, "request subject", "%s", subj);
 	runner_fact(r, "request key SHA-256", "%s", fpr);
 
-	if ((rc = runner_step(r, "Open the root key", "the token is the root "
-	    "token (label %s)", r->c->token)) != 0 ||
-	    (rc = runner_open_key(r)) != 0)
+	if ((rc = runner_open_issuer_key(r, ss->issuer, ss->issuer_path)) !=
+	    0)
 		goto out;
-	/* The key found must be the one in the issuer certificate. */
-	if (EVP_PKEY_eq(r->pub, X509_get0_pubkey(ss->issuer)) != 1) {
-		rc = cairn_error(CAIRN_E_P11_KEY_NOT_FOUND, "key \"%s\" on the "
-		    "token is not the key of the issuer certificate %s: wrong "
-		    "token or wrong key label", r->c->key_label,
-		    ss->issuer_path);
-		goto out;
-	}
-	r->signer_cert = X509_dup(ss->issuer);
 
 	if ((rc = runner_step(r, "Sign the subordinate CA certificate",
 	    "subject, validity and constraints printed are those of the "

@@ -159,6 +159,59 @@ ceremony_read_csr(struct ceremony *c, struct cfg_check *chk,
 	return req;
 }
 
+long long
+ceremony_until(struct cfg_check *chk, const struct cfg_node *map,
+    long long start, const char *start_key, const char *end_key)
+{
+	long long validity = cfg_want_duration(chk, map, "validity", 0, -1);
+	long long end = cfg_want_time(chk, map, end_key, 0, -1);
+
+	/* Presence, not the values: a malformed one is reported already. */
+	if ((cfg_get(map, "validity") != NULL) ==
+	    (cfg_get(map, end_key) != NULL)) {
+		cfg_fail(chk, map, "give either validity (a duration) or %s "
+		    "(a time), not %s", end_key,
+		    cfg_get(map, "validity") != NULL ? "both" : "neither");
+		return -1;
+	}
+	if (start <= 0)
+		return -1;
+	if (validity > 0)
+		end = start + validity;
+	if (end > 0 && end <= start) {
+		cfg_fail(chk, map, "%s must be after %s", end_key, start_key);
+		return -1;
+	}
+	return end;
+}
+
+const EVP_MD *
+ceremony_digest(struct cfg_check *chk, const struct cfg_node *map)
+{
+	static const char *const mds[] = { "sha256", "sha384", "sha512",
+		NULL };
+	int md = cfg_want_enum(chk, map, "digest", 0, mds, -1);
+
+	return md == 0 ? EVP_sha256() : md == 1 ? EVP_sha384() :
+	    md == 2 ? EVP_sha512() : NULL;
+}
+
+const struct cfg_node *
+ceremony_outputs(struct cfg_check *chk, const struct cfg_node *root,
+    const char *const *allowed)
+{
+	const struct cfg_node *out = cfg_get(root, "outputs");
+
+	if (out == NULL)
+		return NULL;
+	if (cfg_type(out) != CFG_MAP) {
+		cfg_fail(chk, out, "outputs: want a mapping");
+		return NULL;
+	}
+	cfg_keys(chk, out, allowed);
+	return out;
+}
+
 const char *
 ceremony_output(struct cfg_check *chk, const struct cfg_node *map,
     const char *key, const char *dflt)
@@ -235,12 +288,8 @@ ceremony_profile(struct ceremony *c, struct cfg_check *chk,
     const struct cfg_node *map, struct profile *p, int subject_required,
     const char *const *allowed)
 {
-	static const char *const mds[] = { "sha256", "sha384", "sha512",
-		NULL };
 	const struct cfg_node *subj, *nc, *ku;
-	long long validity;
 	size_t i;
-	int md;
 
 	if (map == NULL)
 		return;
@@ -262,19 +311,8 @@ ceremony_profile(struct ceremony *c, struct cfg_check *chk,
 		}
 	}
 	p->not_before = cfg_want_time(chk, map, "not_before", 1, -1);
-	validity = cfg_want_duration(chk, map, "validity", 0, -1);
-	p->not_after = cfg_want_time(chk, map, "not_after", 0, -1);
-	/* Presence, not the values: a malformed one is reported already. */
-	if ((cfg_get(map, "validity") != NULL) ==
-	    (cfg_get(map, "not_after") != NULL))
-		cfg_fail(chk, map, "give either validity (a duration) or "
-		    "not_after (a time), not %s",
-		    cfg_get(map, "validity") != NULL ? "both" : "neither");
-	else if (validity > 0 && p->not_before > 0)
-		p->not_after = p->not_before + validity;
-	if (p->not_before > 0 && p->not_after > 0 &&
-	    p->not_after <= p->not_before)
-		cfg_fail(chk, map, "not_after must be after not_before");
+	p->not_after = ceremony_until(chk, map, p->not_before, "not_before",
+	    "not_after");
 	if (cfg_get(map, "path_length") != NULL)
 		p->path_len = (int)cfg_want_int(chk, map, "path_length", 0, 0,
 		    10, -1);
@@ -326,9 +364,7 @@ ceremony_profile(struct ceremony *c, struct cfg_check *chk,
 		strlist(chk, nc, "permitted_ip", &p->permitted_ip, 0);
 		strlist(chk, nc, "excluded_ip", &p->excluded_ip, 0);
 	}
-	md = cfg_want_enum(chk, map, "digest", 0, mds, -1);
-	p->md = md == 0 ? EVP_sha256() : md == 1 ? EVP_sha384() :
-	    md == 2 ? EVP_sha512() : NULL;
+	p->md = ceremony_digest(chk, map);
 	(void)c;
 }
 
@@ -603,6 +639,25 @@ runner_input(struct runner *r, const char *path)
 	if (rc == 0)
 		runner_fact(r, "read", "%s (SHA-256 %s)", path, hex);
 	return rc;
+}
+
+int
+runner_open_issuer_key(struct runner *r, X509 *issuer, const char *issuer_path)
+{
+	int rc;
+
+	if ((rc = runner_step(r, "Open the root key", "the token is the root "
+	    "token (label %s)", r->c->token)) != 0 ||
+	    (rc = runner_open_key(r)) != 0)
+		return rc;
+	if (EVP_PKEY_eq(r->pub, X509_get0_pubkey(issuer)) != 1)
+		return cairn_error(CAIRN_E_P11_KEY_NOT_FOUND, "key \"%s\" on "
+		    "the token is not the key of the issuer certificate %s: "
+		    "wrong token or wrong key label", r->c->key_label,
+		    issuer_path);
+	if ((r->signer_cert = X509_dup(issuer)) == NULL)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	return 0;
 }
 
 int

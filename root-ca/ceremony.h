@@ -100,6 +100,22 @@ X509_REQ *ceremony_read_csr(struct ceremony *c, struct cfg_check *chk,
 void ceremony_profile(struct ceremony *c, struct cfg_check *chk,
     const struct cfg_node *map, struct profile *p, int subject_required,
     const char *const *allowed);
+/*
+ * ceremony_until: an end time given either as `end_key` (a time) or as
+ * "validity" (a duration after `start`), not both, and after `start`
+ * (named `start_key` in messages).  Returns it, or -1 (problem recorded,
+ * or `start` unknown).
+ */
+long long ceremony_until(struct cfg_check *chk, const struct cfg_node *map,
+    long long start, const char *start_key, const char *end_key);
+/* ceremony_digest: the optional "digest" (sha256, sha384, sha512); NULL
+ * when absent: the default follows the key (profile_default_md). */
+const EVP_MD *ceremony_digest(struct cfg_check *chk,
+    const struct cfg_node *map);
+/* ceremony_outputs: the optional "outputs" mapping of `root`, holding only
+ * `allowed` keys; NULL when absent or not a mapping (reported). */
+const struct cfg_node *ceremony_outputs(struct cfg_check *chk,
+    const struct cfg_node *root, const char *const *allowed);
 /* An output file name: plain (see lib/media.h), default `dflt`. */
 const char *ceremony_output(struct cfg_check *chk, const struct cfg_node *map,
     const char *key, const char *dflt);
@@ -151,6 +167,11 @@ int runner_input(struct runner *r, const char *path);
 /* runner_open_key: open the token (logging in) and, when the ceremony's
  * key exists, find it; sets r->tok, r->key, r->pkey, r->pub. */
 int runner_open_key(struct runner *r);
+/* runner_open_issuer_key: the step "Open the root key": open the token
+ * and the key, which must be the key of `issuer` (read from
+ * `issuer_path`); `issuer` then seals the media. */
+int runner_open_issuer_key(struct runner *r, X509 *issuer,
+    const char *issuer_path);
 /* runner_adopt_key: the ceremony made `key`: keep it as r->key. */
 int runner_adopt_key(struct runner *r, struct cairn_p11_key *key);
 

@@ -4,7 +4,7 @@
 # token's object list (as OpenSC's pkcs11-tool sees it) is the same after
 # as before, and nothing appears on the media.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 43
+plan 52
 
 D="$T/hsm"
 pinfile "$T/user.pin" 123456
@@ -225,6 +225,47 @@ issuer: good/root.pem
 crl:
   this_update: $NB
   validity: 400d
+EOF
+
+# The end of a validity period: a time or a duration, one of them, later
+# than its start (one rule for certificates, CRLs and OCSP responses).
+refused "both a validity and a not_after" \
+	"give either validity \\(a duration\\) or not_after \\(a time\\), not both" <<EOF
+ceremony: root-init
+operator: Alice
+witnesses: [Bob]
+token: { label: Root }
+key: { label: k2, type: ec-p384 }
+certificate:
+  subject: { CN: Test Root }
+  not_before: $NB
+  validity: 10y
+  not_after: 2040-01-01T00:00:00Z
+EOF
+
+refused "a CRL with no end" "give either validity .* or next_update .*, not neither" <<EOF
+ceremony: issue-crl
+operator: Alice
+witnesses: [Bob]
+token: { label: Root }
+key: { label: root-key }
+issuer: good/root.pem
+crl:
+  this_update: $NB
+EOF
+
+refused "an OCSP response ending before it starts" \
+	"next_update must be after this_update" <<EOF
+ceremony: sign-ocsp
+operator: Alice
+witnesses: [Bob]
+token: { label: Root }
+key: { label: root-key }
+issuer: good/root.pem
+certificates: [good/root.pem]
+responses:
+  this_update: $NB
+  next_update: 2001-01-01T00:00:00Z
 EOF
 
 refused "the operator as their own witness" "cannot witness their own ceremony" <<EOF
