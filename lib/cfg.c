@@ -1234,17 +1234,31 @@ not_a_map(struct cfg_check *c, const struct cfg_node *n)
 	    p[0] ? p : "the document", ": ", describe(n, d));
 }
 
+static void
+wrong(struct cfg_check *c, const struct cfg_node *map, const char *key,
+    const struct cfg_node *v, const char *want, const char *why)
+{
+	char nm[NAME_SIZE], d[DESC_SIZE];
+
+	fail_at(c, value_line(v), "%s: want %s, have %s%s%s%s",
+	    key_name(map, key, nm), want, describe(v, d),
+	    why != NULL && why[0] ? " (" : "", why != NULL ? why : "",
+	    why != NULL && why[0] ? ")" : "");
+}
+
 /*
  * lookup: the value of `key` in `map` for a getter, or NULL when there is
  * none to read: no map (its absence was reported by whoever looked for
- * it), not a map (reported), key absent or null (reported if required).
+ * it), not a map (reported), key absent or null (reported if required),
+ * a node of another type than `type` (reported).  *failed says whether
+ * a problem was reported.
  */
 static const struct cfg_node *
 lookup(struct cfg_check *c, const struct cfg_node *map, const char *key,
-    int required, const char *want, int *failed)
+    int required, const char *want, enum cfg_type type, int *failed)
 {
 	const struct cfg_node *v;
-	char ph[PATH_SIZE], nm[NAME_SIZE], sh[SHOW_SIZE], d[DESC_SIZE];
+	char ph[PATH_SIZE], sh[SHOW_SIZE];
 	const char *p;
 
 	*failed = 0;
@@ -1268,24 +1282,16 @@ lookup(struct cfg_check *c, const struct cfg_node *map, const char *key,
 	if (is_null(v)) {
 		if (required) {
 			*failed = 1;
-			fail_at(c, value_line(v), "%s: want %s, have %s",
-			    key_name(map, key, nm), want, describe(v, d));
+			wrong(c, map, key, v, want, NULL);
 		}
 		return NULL;
 	}
+	if (v->type != type) {
+		*failed = 1;
+		wrong(c, map, key, v, want, NULL);
+		return NULL;
+	}
 	return v;
-}
-
-static void
-wrong(struct cfg_check *c, const struct cfg_node *map, const char *key,
-    const struct cfg_node *v, const char *want, const char *why)
-{
-	char nm[NAME_SIZE], d[DESC_SIZE];
-
-	fail_at(c, value_line(v), "%s: want %s, have %s%s%s%s",
-	    key_name(map, key, nm), want, describe(v, d),
-	    why != NULL && why[0] ? " (" : "", why != NULL ? why : "",
-	    why != NULL && why[0] ? ")" : "");
 }
 
 const char *
@@ -1295,12 +1301,9 @@ cfg_want_str(struct cfg_check *c, const struct cfg_node *map,
 	const struct cfg_node *v;
 	int failed;
 
-	if ((v = lookup(c, map, key, required, "a string", &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, "a string", CFG_SCALAR,
+	    &failed)) == NULL)
 		return dflt;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, "a string", NULL);
-		return dflt;
-	}
 	return v->text;
 }
 
@@ -1326,12 +1329,9 @@ cfg_want_int(struct cfg_check *c, const struct cfg_node *map,
 	else
 		snprintf(want, sizeof(want), "an integer from %lld to %lld",
 		    min, max);
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SCALAR,
+	    &failed)) == NULL)
 		return dflt;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, want, NULL);
-		return dflt;
-	}
 	r = parse_int(v->text, &x);
 	if (!v->plain)
 		wrong(c, map, key, v, want, r != 0 ? "quoted: a number is "
@@ -1360,12 +1360,9 @@ cfg_want_bool(struct cfg_check *c, const struct cfg_node *map,
 	const char *want = "true or false";
 	size_t i;
 
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SCALAR,
+	    &failed)) == NULL)
 		return dflt;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, want, NULL);
-		return dflt;
-	}
 	if (v->plain && strcmp(v->text, "true") == 0)
 		return 1;
 	if (v->plain && strcmp(v->text, "false") == 0)
@@ -1513,12 +1510,9 @@ cfg_want_enum(struct cfg_check *c, const struct cfg_node *map,
 
 	word_list(list, sizeof(list), choices);
 	snprintf(want, sizeof(want), "one of %s", list);
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SCALAR,
+	    &failed)) == NULL)
 		return failed ? -1 : dflt;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, want, NULL);
-		return -1;
-	}
 	for (i = 0; choices != NULL && choices[i] != NULL; i++)
 		if (strcmp(v->text, choices[i]) == 0)
 			return i;
@@ -1642,12 +1636,9 @@ cfg_want_time(struct cfg_check *c, const struct cfg_node *map,
 	char why[128];
 	long long t;
 
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SCALAR,
+	    &failed)) == NULL)
 		return failed ? -1 : dflt;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, want, NULL);
-		return -1;
-	}
 	if (parse_time(v->text, &t, why, sizeof(why)) != NULL) {
 		wrong(c, map, key, v, want, why);
 		return -1;
@@ -1722,12 +1713,9 @@ cfg_want_duration(struct cfg_check *c, const struct cfg_node *map,
 	char why[64];
 	long long t;
 
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SCALAR,
+	    &failed)) == NULL)
 		return failed ? -1 : dflt;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, want, NULL);
-		return -1;
-	}
 	if (parse_duration(v->text, &t, why, sizeof(why)) != NULL) {
 		wrong(c, map, key, v, want, why);
 		return -1;
@@ -1780,12 +1768,9 @@ cfg_want_oid(struct cfg_check *c, const struct cfg_node *map,
 	int failed;
 	const char *why;
 
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SCALAR,
+	    &failed)) == NULL)
 		return NULL;
-	if (v->type != CFG_SCALAR) {
-		wrong(c, map, key, v, want, NULL);
-		return NULL;
-	}
 	if ((why = oid_problem(v->text)) != NULL) {
 		wrong(c, map, key, v, want, why);
 		return NULL;
@@ -1805,12 +1790,9 @@ cfg_want_strlist(struct cfg_check *c, const struct cfg_node *map,
 
 	if (n != NULL)
 		*n = 0;
-	if ((v = lookup(c, map, key, required, want, &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, want, CFG_SEQ,
+	    &failed)) == NULL)
 		return NULL;
-	if (v->type != CFG_SEQ) {
-		wrong(c, map, key, v, want, NULL);
-		return NULL;
-	}
 	for (i = 0; i < v->nkids; i++) {
 		it = v->kids[i];
 		if (it->type == CFG_SCALAR && !is_null(it))
@@ -1833,13 +1815,9 @@ cfg_want_map(struct cfg_check *c, const struct cfg_node *map,
 	const struct cfg_node *v;
 	int failed;
 
-	if ((v = lookup(c, map, key, required, "a mapping", &failed)) ==
-	    NULL)
+	if ((v = lookup(c, map, key, required, "a mapping", CFG_MAP,
+	    &failed)) == NULL)
 		return NULL;
-	if (v->type != CFG_MAP) {
-		wrong(c, map, key, v, "a mapping", NULL);
-		return NULL;
-	}
 	return v;
 }
 
@@ -1850,11 +1828,8 @@ cfg_want_seq(struct cfg_check *c, const struct cfg_node *map,
 	const struct cfg_node *v;
 	int failed;
 
-	if ((v = lookup(c, map, key, required, "a list", &failed)) == NULL)
+	if ((v = lookup(c, map, key, required, "a list", CFG_SEQ,
+	    &failed)) == NULL)
 		return NULL;
-	if (v->type != CFG_SEQ) {
-		wrong(c, map, key, v, "a list", NULL);
-		return NULL;
-	}
 	return v;
 }
