@@ -49,7 +49,14 @@
 	X(CAIRN_E_MEDIA, -70, "signed media does not verify")               \
 	X(CAIRN_E_ROLLBACK, -71, "older than what was seen before")         \
 	X(CAIRN_E_LINT, -80, "certificate or CRL fails its checks")         \
-	X(CAIRN_E_ABORTED, -90, "stopped by the operator")
+	X(CAIRN_E_ABORTED, -90, "stopped by the operator")                 \
+	X(CAIRN_E_CSR, -100, "certificate request is malformed")            \
+	X(CAIRN_E_POLICY, -101, "refused by the template's policy")         \
+	X(CAIRN_E_DENIED, -102, "not allowed for this account")             \
+	X(CAIRN_E_AUTH, -103, "authentication failed")                      \
+	X(CAIRN_E_NOT_FOUND, -104, "no such object")                        \
+	X(CAIRN_E_STATE, -105, "not possible in the object's state")        \
+	X(CAIRN_E_STORE, -110, "the store (database) failed")
 
 enum cairn_error {
 #define CAIRN_ERR_ENUM(name, value, text) name = value,

@@ -89,4 +89,27 @@
 /* Keys or tokens listed by a "not found" message before "...". */
 #define CAIRN_LIST_IN_ERROR_MAX 16
 
+/*
+ * HTTP (cairn-sub).  The largest legitimate body is a CSR with a few
+ * SANs (a few KiB) or a SCEP PKIOperation carrying one (tens of KiB);
+ * 64 KiB leaves room and answers a 10 MB upload with 413 after reading
+ * nothing more.  Headers: browsers send a few KiB.  A client idle for
+ * 15 s is cut off (slow-loris); the pool is served by epoll, so an idle
+ * client costs a file descriptor, not a thread.
+ */
+#define CAIRN_HTTP_BODY_MAX (64 * 1024)
+#define CAIRN_HTTP_HEADER_MAX (16 * 1024)
+#define CAIRN_HTTP_IDLE_SEC 15
+#define CAIRN_HTTP_CONN_MAX 1024
+#define CAIRN_HTTP_CONN_PER_IP 256
+/* Seconds that requests in progress get to finish on SIGTERM. */
+#define CAIRN_HTTP_DRAIN_SEC 10
+/* A CSR (PKCS#10) larger than this is not one anyone made by hand or by
+ * tool: an RSA-4096 key with a hundred SANs is under 16 KiB. */
+#define CAIRN_CSR_MAX (32 * 1024)
+/* Names a CSR may ask for, in all (SAN entries and subject fields). */
+#define CAIRN_CSR_NAMES_MAX 100
+/* Template files in a directory; a CA has tens of templates. */
+#define CAIRN_TEMPLATES_MAX 256
+
 #endif /* CAIRN_LIMITS_H */

@@ -295,6 +295,78 @@ check_urls(X509 *x, struct problems *p)
 	AUTHORITY_INFO_ACCESS_free(aia);
 }
 
+/* A DNS name as a certificate may carry it: LDH labels of 1..63
+ * characters, 253 in all, at least two labels, optionally "*." first. */
+static int
+dns_name_ok(const char *s, size_t len)
+{
+	size_t i, label = 0, labels = 1;
+
+	if (len >= 2 && s[0] == '*' && s[1] == '.') {
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c == '-' && label > 0)))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[len - 1] != '-' && labels >= 2;
+}
+
+/* subjectAltName: present at most once (checked elsewhere), not empty,
+ * each dNSName well formed, each iPAddress 4 or 16 bytes, no repeats. */
+static void
+check_san(X509 *x, struct problems *p)
+{
+	GENERAL_NAMES *gns;
+	int i, j, crit;
+
+	if (!has_ext(x, NID_subject_alt_name, &crit))
+		return;
+	gns = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	if (gns == NULL || sk_GENERAL_NAME_num(gns) == 0) {
+		problem(p, "subjectAltName is empty or does not decode");
+		GENERAL_NAMES_free(gns);
+		return;
+	}
+	for (i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
+		GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, i);
+		int type;
+		ASN1_STRING *v = GENERAL_NAME_get0_value(gn, &type);
+
+		if (type == GEN_DNS && !dns_name_ok((const char *)
+		    ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v)))
+			problem(p, "subjectAltName dNSName \"%.*s\" is not a "
+			    "host name (BR 7.1.4.2.1)", ASN1_STRING_length(v) > 80 ?
+			    80 : ASN1_STRING_length(v),
+			    (const char *)ASN1_STRING_get0_data(v));
+		if (type == GEN_IPADD && ASN1_STRING_length(v) != 4 &&
+		    ASN1_STRING_length(v) != 16)
+			problem(p, "subjectAltName iPAddress has %d bytes; "
+			    "want 4 or 16", ASN1_STRING_length(v));
+		for (j = 0; j < i; j++)
+			if (GENERAL_NAME_cmp(gn,
+			    sk_GENERAL_NAME_value(gns, j)) == 0)
+				problem(p, "subjectAltName lists a name twice "
+				    "(entry %d)", i + 1);
+	}
+	GENERAL_NAMES_free(gns);
+}
+
 int
 lint_cert(X509 *x, X509 *issuer, EVP_PKEY *issuer_pub, enum lint_role role)
 {
@@ -311,8 +383,14 @@ lint_cert(X509 *x, X509 *issuer, EVP_PKEY *issuer_pub, enum lint_role role)
 	check_validity(x, issuer, role, &p);
 	check_key(x, &p);
 	check_extensions_unique(x, &p);
-	if (subj == NULL || X509_NAME_entry_count(subj) == 0)
-		problem(&p, "the subject is empty");
+	if (subj == NULL || X509_NAME_entry_count(subj) == 0) {
+		if (role != LINT_EE)
+			problem(&p, "the subject is empty");
+		else if (!has_ext(x, NID_subject_alt_name, &crit) || !crit)
+			problem(&p, "the subject is empty, so a critical "
+			    "subjectAltName is required (RFC 5280 4.2.1.6)");
+	}
+	check_san(x, &p);
 	if (role != LINT_EE && role != LINT_OCSP_SIGNER &&
 	    X509_NAME_get_index_by_NID(subj, NID_commonName, -1) < 0)
 		problem(&p, "a CA certificate's subject needs a commonName "

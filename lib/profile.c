@@ -57,6 +57,11 @@ profile_free(struct profile *p)
 	strv_free(p->excluded_email);
 	strv_free(p->permitted_ip);
 	strv_free(p->excluded_ip);
+	strv_free(p->san_dns);
+	strv_free(p->san_ip);
+	strv_free(p->san_email);
+	strv_free(p->san_uri);
+	sk_X509_EXTENSION_pop_free(p->extra, X509_EXTENSION_free);
 	free(p);
 }
 
@@ -522,6 +527,125 @@ push_subtrees(STACK_OF(GENERAL_SUBTREE) **sk, char *const *v, int type)
 	return 0;
 }
 
+/* One GENERAL_NAME of `type` for `v`: IA5 text, or an address for
+ * GEN_IPADD. */
+static GENERAL_NAME *
+general_name(int type, const char *v)
+{
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_STRING *s = NULL;
+	unsigned char a[16];
+	int len = 0;
+
+	if (gn == NULL)
+		return NULL;
+	if (type == GEN_IPADD) {
+		if (inet_pton(AF_INET, v, a) == 1)
+			len = 4;
+		else if (inet_pton(AF_INET6, v, a) == 1)
+			len = 16;
+		if (len == 0 || (s = ASN1_OCTET_STRING_new()) == NULL ||
+		    ASN1_OCTET_STRING_set(s, a, len) != 1)
+			goto fail;
+	} else if ((s = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(s, v, (int)strlen(v)) != 1) {
+		goto fail;
+	}
+	GENERAL_NAME_set0_value(gn, type, s);
+	return gn;
+fail:
+	ASN1_STRING_free(s);
+	GENERAL_NAME_free(gn);
+	return NULL;
+}
+
+static int
+san_count(const struct profile *p)
+{
+	return (int)(profile_strv_len(p->san_dns) +
+	    profile_strv_len(p->san_ip) + profile_strv_len(p->san_email) +
+	    profile_strv_len(p->san_uri));
+}
+
+static int
+add_san(X509 *x, const struct profile *p)
+{
+	static const int types[] = { GEN_DNS, GEN_IPADD, GEN_EMAIL, GEN_URI };
+	char *const *lists[] = { p->san_dns, p->san_ip, p->san_email,
+		p->san_uri };
+	GENERAL_NAMES *gns = GENERAL_NAMES_new();
+	GENERAL_NAME *gn;
+	size_t t, i;
+	int r = 0, critical;
+
+	if (gns == NULL)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	for (t = 0; t < 4 && r == 0; t++)
+		for (i = 0; lists[t] != NULL && lists[t][i] != NULL; i++) {
+			if ((gn = general_name(types[t], lists[t][i])) ==
+			    NULL) {
+				r = cairn_error(CAIRN_E_INVAL, "subject "
+				    "alternative name \"%s\" cannot be "
+				    "encoded", lists[t][i]);
+				break;
+			}
+			if (sk_GENERAL_NAME_push(gns, gn) == 0) {
+				GENERAL_NAME_free(gn);
+				r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+				break;
+			}
+		}
+	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
+	critical = X509_NAME_entry_count(p->subject) == 0;
+	if (r == 0)
+		r = add_ext(x, NID_subject_alt_name, gns, critical,
+		    "subjectAltName");
+	GENERAL_NAMES_free(gns);
+	return r;
+}
+
+/* Copy the profile's extra extensions, refusing any the profile makes
+ * itself (a copied EKU or basicConstraints would override policy). */
+static int
+add_extra(X509 *x, const struct profile *p)
+{
+	static const int owned[] = { NID_basic_constraints, NID_key_usage,
+		NID_ext_key_usage, NID_subject_key_identifier,
+		NID_authority_key_identifier, NID_certificate_policies,
+		NID_crl_distribution_points, NID_info_access,
+		NID_name_constraints, NID_subject_alt_name,
+		NID_id_pkix_OCSP_noCheck, NID_policy_constraints,
+		NID_inhibit_any_policy, NID_policy_mappings };
+	int i, nid;
+	size_t k;
+
+	for (i = 0; i < sk_X509_EXTENSION_num(p->extra); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(p->extra, i);
+		char txt[80];
+
+		nid = OBJ_obj2nid(X509_EXTENSION_get_object(e));
+		OBJ_obj2txt(txt, sizeof(txt), X509_EXTENSION_get_object(e), 1);
+		for (k = 0; k < sizeof(owned) / sizeof(owned[0]); k++)
+			if (nid == owned[k])
+				return cairn_error(CAIRN_E_INVAL, "extension %s "
+				    "is made by the profile and cannot be "
+				    "copied", txt);
+		/* Microsoft application policies: the ESC15 vector. */
+		if (strcmp(txt, "1.3.6.1.4.1.311.21.10") == 0)
+			return cairn_error(CAIRN_E_INVAL, "extension %s "
+			    "(application policies) is never copied: it "
+			    "acts as an EKU on Windows (ESC15)", txt);
+		if (X509_get_ext_by_OBJ(x, X509_EXTENSION_get_object(e),
+		    -1) >= 0)
+			return cairn_error(CAIRN_E_INVAL, "extension %s "
+			    "appears twice", txt);
+		if (X509_add_ext(x, e, -1) != 1)
+			return cairn_error_crypto(CAIRN_E_CRYPTO, "cannot add "
+			    "extension %s", txt);
+	}
+	return 0;
+}
+
 static int
 add_name_constraints(X509 *x, const struct profile *p)
 {
@@ -581,8 +705,10 @@ profile_build(const struct profile *p, EVP_PKEY *subject_pub, X509 *issuer,
 	int r;
 
 	*out = NULL;
-	if (p->subject == NULL || X509_NAME_entry_count(p->subject) == 0)
-		return cairn_error(CAIRN_E_INVAL, "the profile has no subject");
+	if (p->subject == NULL ||
+	    (X509_NAME_entry_count(p->subject) == 0 && san_count(p) == 0))
+		return cairn_error(CAIRN_E_INVAL, "the profile has no subject "
+		    "and no subject alternative name");
 	if (issuer == NULL)
 		issuer_pub = subject_pub;
 	if (serial == NULL && (serial = fresh = profile_serial()) == NULL)
@@ -618,7 +744,9 @@ profile_build(const struct profile *p, EVP_PKEY *subject_pub, X509 *issuer,
 	    (profile_strv_len(p->ocsp_urls) +
 		    profile_strv_len(p->ca_issuers_urls) > 0 &&
 		(r = add_aia(x, p->ocsp_urls, p->ca_issuers_urls)) != 0) ||
-	    (has_name_constraints(p) && (r = add_name_constraints(x, p)) != 0))
+	    (has_name_constraints(p) && (r = add_name_constraints(x, p)) != 0) ||
+	    (san_count(p) > 0 && (r = add_san(x, p)) != 0) ||
+	    (r = add_extra(x, p)) != 0)
 		goto out;
 	if (p->ocsp_nocheck) {
 		ASN1_NULL *null = ASN1_NULL_new();

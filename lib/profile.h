@@ -50,6 +50,17 @@ struct profile {
 	char **permitted_email, **excluded_email;
 	char **permitted_ip, **excluded_ip;   /* "10.0.0.0/8", "2001:db8::/32" */
 	int ocsp_nocheck;           /* id-pkix-ocsp-nocheck (OCSP signers) */
+	/* subjectAltName entries (critical when the subject is empty, RFC
+	 * 5280 4.2.1.6): dNSName ("www.example.org", "*.example.org"),
+	 * iPAddress ("192.0.2.1", "2001:db8::1"), rfc822Name, URI. */
+	char **san_dns;
+	char **san_ip;
+	char **san_email;
+	char **san_uri;
+	/* Further extensions copied as they are (a template's allow-listed
+	 * CSR extensions); owned.  profile_build refuses one whose type the
+	 * profile itself makes. */
+	STACK_OF(X509_EXTENSION) *extra;
 	const EVP_MD *md;           /* signature digest */
 };
 

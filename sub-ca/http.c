@@ -1,0 +1,2 @@
+/* sub-ca/http.c: being written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* sub-ca/template.c: being written */
+#include "config.h"

@@ -1,0 +1,218 @@
+/*
+ * template.h: certificate templates, as AD CS has them.
+ *
+ * A template is a YAML file that says everything a certificate issued on
+ * it will carry, and which parts, if any, the enrollee may supply.  The
+ * core (sub-ca/issue.c) asks template_apply() to turn an authenticated
+ * request into a profile; whatever the template does not allow is refused
+ * or dropped, never copied from the request:
+ *   - CSR extensions are ignored unless `csr_extensions` allow-lists their
+ *     OIDs (and never those the template makes itself, nor Microsoft's
+ *     application policies: ESC15);
+ *   - request attributes never become extensions (ESC6);
+ *   - names come from the template (fixed), from the authenticated
+ *     account, or from the request only where the template says so, and
+ *     then only when they match its patterns (ESC1).
+ *
+ * The file format (every key checked, unknown keys refused with a
+ * suggestion; docs/templates.md is the operator's description):
+ *
+ *   template: WebServer              # the name enrollees ask for
+ *   version: 1                       # integer >= 1, raise on each change
+ *   description: TLS server certificates for hosts under example.org
+ *   validity: 90d                    # cfg duration, 1h .. 825d
+ *   approval: false                  # true: a certificate manager approves
+ *   enroll:                          # who may enroll (any of the lists)
+ *     roles: [enrollee]              # admin, manager, auditor, enrollee
+ *     groups: [web-admins]           # account groups
+ *   keys: [rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384]
+ *   key_usage: [digitalSignature, keyEncipherment]
+ *   extended_key_usage: [serverAuth] # required, never anyExtendedKeyUsage
+ *   policies: [2.23.140.1.2.1]       # optional certificate policies
+ *   ocsp_nocheck: false              # true only with OCSPSigning
+ *   subject:                         # in this order in the certificate
+ *     C: DE                          # a scalar: fixed by the template
+ *     O: Example Organisation
+ *     CN: { from: request, patterns: ["*.example.org"], required: true }
+ *     # or { from: account }: the authenticated account's name
+ *   san:
+ *     dns:   { from: request, suffixes: [example.org], max: 10,
+ *              wildcards: false, include_cn: true }
+ *     ip:    { from: request, networks: [192.0.2.0/24], max: 4 }
+ *     email: { from: account }       # or from: request with domains: [...]
+ *   csr_extensions: []               # dotted OIDs copied from the CSR
+ *
+ * Load-time lint (template_load_*), each refusal with its reason:
+ *   - extended_key_usage empty or containing anyExtendedKeyUsage (ESC2);
+ *   - an authentication template (EKU clientAuth, smartcardLogon
+ *     1.3.6.1.4.1.311.20.2.2, PKINIT client 1.3.6.1.5.2.3.4) that takes
+ *     any subject field or SAN `from: request` without `approval: true`
+ *     (ESC1);
+ *   - csr_extensions naming an extension the template makes (basic
+ *     constraints, key usage, EKU, SAN, SKI/AKI, CDP, AIA, policies, name
+ *     constraints, ocsp-nocheck) or 1.3.6.1.4.1.311.21.10 (ESC15);
+ *   - keyCertSign or cRLSign in key_usage (end entities only);
+ *   - ocsp_nocheck without OCSPSigning; no subject field and no SAN source;
+ *   - enroll with no role and no group (nobody could use it);
+ *   - a `from: request` name rule without patterns/suffixes/networks/
+ *     domains (an enrollee could ask for anything).
+ */
+#ifndef CAIRN_TEMPLATE_H
+#define CAIRN_TEMPLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "lib/cfg.h"
+#include "lib/profile.h"
+
+/* Where a name comes from. */
+enum tpl_from {
+	TPL_NONE = 0,       /* never in the certificate */
+	TPL_FIXED,          /* the template's value */
+	TPL_REQUEST,        /* the CSR, checked against the rule's patterns */
+	TPL_ACCOUNT,        /* the authenticated identity */
+};
+
+/* Accepted subject key types (bits of struct template.keys). */
+#define TPL_KEY_RSA_2048 0x01
+#define TPL_KEY_RSA_3072 0x02
+#define TPL_KEY_RSA_4096 0x04
+#define TPL_KEY_EC_P256 0x08
+#define TPL_KEY_EC_P384 0x10
+
+struct tpl_subject_rule {
+	char *type;          /* "CN", "O", ... as profile_subject_add() takes */
+	enum tpl_from from;  /* TPL_FIXED, TPL_REQUEST or TPL_ACCOUNT */
+	char *value;         /* TPL_FIXED */
+	char **patterns;     /* TPL_REQUEST: fnmatch(3) patterns, flags 0 */
+	int required;        /* TPL_REQUEST: refuse a request without it */
+};
+
+struct tpl_san_rule {
+	enum tpl_from from;  /* TPL_NONE, TPL_REQUEST or TPL_ACCOUNT */
+	/* TPL_REQUEST: dns: suffixes ("example.org" allows example.org and
+	 * any name ending in ".example.org"); ip: networks ("10.0.0.0/8");
+	 * email: domains (the part after '@', compared case-insensitively). */
+	char **allowed;
+	int max;             /* most names taken from the request (1..100) */
+	int wildcards;       /* dns: "*.host" names allowed */
+	int include_cn;      /* dns: the subject CN (when a host name that
+	                      * passes the rule) is also a dNSName */
+};
+
+struct template {
+	char *name;
+	char *path;              /* the file it came from */
+	char *description;
+	char digest[65];         /* hex SHA-256 of the file's bytes: the
+	                          * "template version" recorded with each
+	                          * request, whatever `version` says */
+	long long version;
+	long long validity;      /* seconds */
+	int approval;
+	char **roles;            /* NULL-terminated, may be NULL */
+	char **groups;
+	unsigned keys;           /* TPL_KEY_* */
+	unsigned key_usage;      /* PROFILE_KU_* */
+	char **eku;              /* as profile.eku: names or dotted OIDs */
+	char **policies;
+	int ocsp_nocheck;
+	struct tpl_subject_rule *subject;
+	size_t n_subject;
+	struct tpl_san_rule dns, ip, email;
+	char **csr_extensions;   /* dotted OIDs */
+	int auth;                /* computed: an authentication EKU is in eku */
+};
+
+struct template_set {
+	struct template **t;     /* sorted by name */
+	size_t n;
+};
+
+/*
+ * template_load_mem / template_load_file: parse and lint one template.
+ * `name` is used in messages.  Every problem, parse or lint, goes into
+ * `errs` as "file:line: ..." and the result is CAIRN_E_CONFIG with *out
+ * NULL.  On success *out is a new template (template_free()).
+ */
+int template_load_mem(const char *name, const char *buf, size_t len,
+    struct template **out, struct cfg_errors *errs);
+int template_load_file(const char *path, struct template **out,
+    struct cfg_errors *errs);
+void template_free(struct template *t);
+
+/*
+ * template_load_dir: every "*.yaml" file in `dir` (no other files are
+ * read; subdirectories are ignored).  Refuses, with the reason in `errs`:
+ * any template that fails to load; two templates of the same name; a
+ * file or the directory itself writable by group or others, or a symlink
+ * (ESC4/5: templates are the CA's policy, owned by its service user).  An
+ * empty directory is an error too.
+ */
+int template_load_dir(const char *dir, struct template_set **out,
+    struct cfg_errors *errs);
+void template_set_free(struct template_set *s);
+
+/* template_find: the template called `name` (borrowed), or NULL. */
+const struct template *template_find(const struct template_set *s,
+    const char *name);
+
+/* Who is enrolling, as the front end authenticated them. */
+struct tpl_identity {
+	const char *account;     /* account name; NULL: none (refused) */
+	const char *email;       /* account's e-mail address, or NULL */
+	char *const *roles;      /* NULL-terminated or NULL */
+	char *const *groups;
+};
+
+/*
+ * template_may_enroll: 0 when `id` holds one of the template's roles or
+ * groups, else CAIRN_E_DENIED ("account bob may not enroll on template
+ * WebServer: it needs role enrollee or group web-admins").
+ */
+int template_may_enroll(const struct template *t,
+    const struct tpl_identity *id);
+
+/*
+ * template_apply: fill `p` (a profile_new() profile, into which the caller
+ * has already put what the CA adds: CRL and AIA URLs, digest) from the
+ * template, the identity and the request `csr` (signature already
+ * verified by the caller):
+ *   - the subject key must be of a type in t->keys (CAIRN_E_POLICY naming
+ *     the key and the accepted types);
+ *   - subject: fields in the template's order; TPL_FIXED values,
+ *     TPL_ACCOUNT the account name, TPL_REQUEST the CSR's first field of
+ *     that type, which must match a pattern (else CAIRN_E_POLICY naming
+ *     the value and the patterns); a required field missing from the CSR
+ *     is CAIRN_E_POLICY; subject fields of the CSR the template does not
+ *     take are dropped with a note;
+ *   - SANs: from the CSR's subjectAltName extension for TPL_REQUEST rules
+ *     (each name must pass the rule, else CAIRN_E_POLICY; more than `max`
+ *     is CAIRN_E_POLICY; names of a kind the template does not take from
+ *     the request, and other GeneralName kinds, are dropped with a note);
+ *     TPL_ACCOUNT email is id->email (CAIRN_E_POLICY when the account has
+ *     none);
+ *   - key usage, EKU, policies, ocsp_nocheck from the template;
+ *   - not_before = now - 60 (clock skew of relying parties), not_after =
+ *     now + validity (the caller clamps to the CA's own notAfter);
+ *   - CSR extensions whose OID is in csr_extensions are copied into
+ *     p->extra; every other CSR extension is dropped with a note;
+ *     request attributes other than the extension request are dropped
+ *     with a note (they never become extensions).
+ * *notes receives a NULL-terminated array of human-readable strings, one
+ * per dropped item ("subjectAltName: template ClientAuth takes no names
+ * from requests; dropped DNS:evil.example.org"), or NULL when nothing was
+ * dropped; free each and the array.  Returns 0 or CAIRN_E_POLICY /
+ * CAIRN_E_CSR / CAIRN_E_NOMEM with the detail set.
+ */
+int template_apply(const struct template *t, const struct tpl_identity *id,
+    X509_REQ *csr, long long now, struct profile *p, char ***notes);
+
+/* template_key_type: the TPL_KEY_* bit of `pkey`, 0 when none fits;
+ * `desc` receives "RSA 2048", "EC P-256", "EC secp521r1", ... */
+unsigned template_key_type(EVP_PKEY *pkey, char *desc, size_t desclen);
+
+#endif /* CAIRN_TEMPLATE_H */
