@@ -966,76 +966,99 @@ out:
 }
 
 /*
- * set_line_fields: put seq, prev and time of the next line into `o`,
+ * set_line_fields: put seq, prev and time of the line after `h` into `o`,
  * with time `time_s`, and `type`.
  */
 static int
-set_line_fields(const struct audit_log *log, json_t *o, const char *time_s,
+set_line_fields(const struct audit_head *h, json_t *o, const char *time_s,
     const char *type)
 {
 	if (json_object_set_new(o, "seq",
-		json_integer((json_int_t)(log->chain.line + 1))) != 0 ||
-	    json_object_set_new(o, "prev", json_string(log->chain.head)) != 0 ||
+		json_integer((json_int_t)(h->seq + 1))) != 0 ||
+	    json_object_set_new(o, "prev", json_string(h->hash)) != 0 ||
 	    json_object_set_new(o, "time", json_string(time_s)) != 0 ||
 	    json_object_set_new(o, "type", json_string(type)) != 0)
 		return cairn_error(CAIRN_E_NOMEM, "out of memory");
 	return 0;
 }
 
-/* dump_and_write: serialize `o` as audit.h says and write it. */
-static int
-dump_and_write(struct audit_log *log, const json_t *o, EVP_PKEY *pub)
+static void
+head_of(const struct audit_log *log, struct audit_head *h)
 {
-	char *line;
-	int r;
-
-	if ((line = json_dumps(o, LINE_FLAGS)) == NULL)
-		return cairn_error(CAIRN_E_NOMEM, "cannot serialize the line "
-		    "(out of memory, or a value JSON cannot hold)");
-	r = write_line(log, line, pub);
-	free(line);
-	return r;
-}
-
-static int
-log_writable(const struct audit_log *log)
-{
-	/* seq must stay a JSON integer. */
-	if (log->chain.line >= (unsigned long long)LLONG_MAX - 1)
-		return cairn_error(CAIRN_E_INVAL, "%s: the log is full",
-		    log->path);
-	return 0;
+	h->seq = log->chain.line;
+	memcpy(h->hash, log->chain.head, sizeof(h->hash));
 }
 
 int
-audit_append(struct audit_log *log, const json_t *fields)
+audit_make_record(const struct audit_head *h, const json_t *fields,
+    char **line)
 {
 	char time_s[TIME_MAX_LEN + 1];
 	json_t *o = NULL;
 	size_t i;
 	int r;
 
-	if (log == NULL || fields == NULL || !json_is_object(fields))
-		return cairn_error(CAIRN_E_INVAL, "audit_append: a record is "
-		    "a JSON object");
+	*line = NULL;
+	if (fields == NULL || !json_is_object(fields))
+		return cairn_error(CAIRN_E_INVAL, "audit: a record is a JSON "
+		    "object");
 	for (i = 0; i < NELEM(reserved_fields); i++)
 		if (json_object_get(fields, reserved_fields[i]) != NULL)
 			return cairn_error(CAIRN_E_INVAL, "a record may not "
 			    "carry \"%s\": the log sets seq, prev, time and "
 			    "type, and only checkpoints carry sig, signer and "
 			    "md", reserved_fields[i]);
-	if ((r = log_writable(log)) != 0 || (r = now_rfc3339(time_s)) != 0)
+	if (h->seq >= (unsigned long long)LLONG_MAX - 1)
+		return cairn_error(CAIRN_E_INVAL, "the log is full");
+	if ((r = now_rfc3339(time_s)) != 0)
 		return r;
 	if ((o = json_deep_copy(fields)) == NULL) {
 		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = set_line_fields(log, o, time_s, "record")) != 0 ||
-	    (r = dump_and_write(log, o, NULL)) != 0)
+	if ((r = set_line_fields(h, o, time_s, "record")) != 0)
 		goto out;
+	if ((*line = json_dumps(o, LINE_FLAGS)) == NULL)
+		r = cairn_error(CAIRN_E_NOMEM, "cannot serialize the line "
+		    "(out of memory, or a value JSON cannot hold)");
 out:
 	json_decref(o);
 	return r;
+}
+
+int
+audit_append(struct audit_log *log, const json_t *fields)
+{
+	struct audit_head h;
+	char *line = NULL;
+	int r;
+
+	if (log == NULL)
+		return cairn_error(CAIRN_E_INVAL, "audit_append: no log");
+	head_of(log, &h);
+	if ((r = audit_make_record(&h, fields, &line)) == 0)
+		r = write_line(log, line, NULL);
+	free(line);
+	return r;
+}
+
+int
+audit_advance(struct audit_head *h, const char *line, size_t len,
+    EVP_PKEY *pub)
+{
+	struct chain c;
+	int r;
+
+	chain_init(&c);
+	c.line = h->seq;
+	memcpy(c.head, h->hash, sizeof(c.head));
+	if ((r = chain_set_pub(&c, pub)) != 0)
+		return r;
+	if ((r = chain_line(&c, line, len)) != 0)
+		return r;
+	h->seq = c.line;
+	memcpy(h->hash, c.head, sizeof(h->hash));
+	return 0;
 }
 
 /* sign: `key`'s signature with `md` over `msg`; *sig is new (free()). */
@@ -1079,8 +1102,8 @@ out:
 }
 
 int
-audit_checkpoint(struct audit_log *log, EVP_PKEY *key, EVP_PKEY *pub,
-    const EVP_MD *md)
+audit_make_checkpoint(const struct audit_head *h, EVP_PKEY *key,
+    EVP_PKEY *pub, const EVP_MD *md, char **line)
 {
 	char time_s[TIME_MAX_LEN + 1], msg[MSG_MAX], fpr[HASH_HEX_LEN + 1];
 	const char *mdn;
@@ -1090,18 +1113,19 @@ audit_checkpoint(struct audit_log *log, EVP_PKEY *key, EVP_PKEY *pub,
 	json_t *o = NULL;
 	int r;
 
-	if (log == NULL || key == NULL || pub == NULL || md == NULL)
-		return cairn_error(CAIRN_E_INVAL, "audit_checkpoint: needs a "
-		    "log, a key, its public key and a digest");
+	*line = NULL;
+	if (key == NULL || pub == NULL || md == NULL)
+		return cairn_error(CAIRN_E_INVAL, "audit checkpoint: needs a "
+		    "key, its public key and a digest");
 	if ((mdn = md_name(md)) == NULL)
 		return cairn_error(CAIRN_E_INVAL, "checkpoint digest %s: want "
 		    "sha256, sha384 or sha512", EVP_MD_get0_name(md));
-	if ((r = log_writable(log)) != 0 ||
-	    (r = now_rfc3339(time_s)) != 0 ||
+	if (h->seq >= (unsigned long long)LLONG_MAX - 1)
+		return cairn_error(CAIRN_E_INVAL, "the log is full");
+	if ((r = now_rfc3339(time_s)) != 0 ||
 	    (r = pub_fingerprint(pub, fpr)) != 0)
 		return r;
-	if ((msglen = checkpoint_msg(msg, log->chain.line + 1,
-	    log->chain.head, time_s)) == 0)
+	if ((msglen = checkpoint_msg(msg, h->seq + 1, h->hash, time_s)) == 0)
 		return cairn_error(CAIRN_E_INTERNAL, "checkpoint message too "
 		    "long");
 	if ((r = sign(key, md, msg, msglen, &sig, &siglen)) != 0)
@@ -1122,18 +1146,36 @@ audit_checkpoint(struct audit_log *log, EVP_PKEY *key, EVP_PKEY *pub,
 	}
 	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
 	if ((o = json_object()) == NULL ||
-	    (r = set_line_fields(log, o, time_s, "checkpoint")) != 0 ||
+	    (r = set_line_fields(h, o, time_s, "checkpoint")) != 0 ||
 	    json_object_set_new(o, "signer", json_string(fpr)) != 0 ||
 	    json_object_set_new(o, "md", json_string(mdn)) != 0 ||
 	    json_object_set_new(o, "sig", json_string(b64)) != 0) {
 		r = r != 0 ? r : cairn_error(CAIRN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	r = dump_and_write(log, o, pub);
+	if ((*line = json_dumps(o, LINE_FLAGS)) == NULL)
+		r = cairn_error(CAIRN_E_NOMEM, "cannot serialize the line");
 out:
 	json_decref(o);
 	free(b64);
 	free(sig);
+	return r;
+}
+
+int
+audit_checkpoint(struct audit_log *log, EVP_PKEY *key, EVP_PKEY *pub,
+    const EVP_MD *md)
+{
+	struct audit_head h;
+	char *line = NULL;
+	int r;
+
+	if (log == NULL)
+		return cairn_error(CAIRN_E_INVAL, "audit_checkpoint: no log");
+	head_of(log, &h);
+	if ((r = audit_make_checkpoint(&h, key, pub, md, &line)) == 0)
+		r = write_line(log, line, pub);
+	free(line);
 	return r;
 }
 

@@ -70,6 +70,29 @@ int audit_checkpoint(struct audit_log *log, EVP_PKEY *key, EVP_PKEY *pub,
 unsigned long long audit_seq(const struct audit_log *log);
 const char *audit_head(const struct audit_log *log);
 
+/*
+ * Chains kept elsewhere.  cairn-sub keeps its audit log as rows of its
+ * store, written in the same transaction as what they record; these make
+ * and check the lines of such a chain without a file.  The lines are the
+ * same as a file log's, so `audit_verify_mem` verifies their export.
+ */
+struct audit_head {
+	unsigned long long seq;     /* last seq, 0 for an empty chain */
+	char hash[65];              /* hex hash of the last line; 64 zeros */
+};
+
+/* audit_make_record / audit_make_checkpoint: the text (no "\n") of the
+ * line that follows `h`; *line is new (free()).  `h` is not moved: a line
+ * counts only once it is stored, then audit_advance() moves the head. */
+int audit_make_record(const struct audit_head *h, const json_t *fields,
+    char **line);
+int audit_make_checkpoint(const struct audit_head *h, EVP_PKEY *key,
+    EVP_PKEY *pub, const EVP_MD *md, char **line);
+/* audit_advance: check that `line` follows `h` as a verifier would (a
+ * checkpoint's signature too when `pub` is given) and move `h` to it. */
+int audit_advance(struct audit_head *h, const char *line, size_t len,
+    EVP_PKEY *pub);
+
 /* audit_close: free; the file is already synced.  NULL is fine. */
 void audit_close(struct audit_log *log);
 

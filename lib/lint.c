@@ -296,11 +296,13 @@ check_urls(X509 *x, struct problems *p)
 }
 
 /* A DNS name as a certificate may carry it: LDH labels of 1..63
- * characters, 253 in all, at least two labels, optionally "*." first. */
+ * characters, 253 in all, optionally "*." first.  (A single label such as
+ * "localhost" is fine for a private CA; the BRs' ban on internal names
+ * binds publicly-trusted CAs, and templates restrict names by suffix.) */
 static int
 dns_name_ok(const char *s, size_t len)
 {
-	size_t i, label = 0, labels = 1;
+	size_t i, label = 0;
 
 	if (len >= 2 && s[0] == '*' && s[1] == '.') {
 		s += 2;
@@ -315,7 +317,6 @@ dns_name_ok(const char *s, size_t len)
 			if (label == 0 || s[i - 1] == '-')
 				return 0;
 			label = 0;
-			labels++;
 			continue;
 		}
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -324,7 +325,7 @@ dns_name_ok(const char *s, size_t len)
 		if (++label > 63)
 			return 0;
 	}
-	return label > 0 && s[len - 1] != '-' && labels >= 2;
+	return label > 0 && s[len - 1] != '-';
 }
 
 /* subjectAltName: present at most once (checked elsewhere), not empty,
@@ -563,6 +564,24 @@ tbs_bytes(X509 *x, unsigned char **out)
 {
 	*out = NULL;
 	return i2d_re_X509_tbs(x, out);
+}
+
+int
+lint_trial_cert(X509 *x, EVP_PKEY *issuer_pub, const EVP_MD *md,
+    unsigned char **tbs, int *tbslen)
+{
+	EVP_PKEY *trial = throwaway(issuer_pub);
+
+	*tbs = NULL;
+	*tbslen = 0;
+	if (trial == NULL)
+		return cairn_error_crypto(CAIRN_E_CRYPTO,
+		    "cannot make the throwaway key for the trial signature");
+	if (X509_sign(x, trial, md) <= 0 || (*tbslen = tbs_bytes(x, tbs)) <= 0)
+		return cairn_error_crypto(CAIRN_E_LINT, "the trial signature "
+		    "with a throwaway key failed: the certificate was not "
+		    "shown to the HSM");
+	return 0;
 }
 
 int

@@ -45,6 +45,14 @@ int lint_cert(X509 *x, X509 *issuer, EVP_PKEY *issuer_pub,
 int lint_sign_cert(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
     const EVP_MD *md);
 
+/*
+ * lint_trial_cert: only the trial signature of lint_sign_cert, returning
+ * the to-be-signed bytes as they will be signed (*tbs: OPENSSL_free), so
+ * that a CA can record them durably before the HSM is asked.
+ */
+int lint_trial_cert(X509 *x, EVP_PKEY *issuer_pub, const EVP_MD *md,
+    unsigned char **tbs, int *tbslen);
+
 /* lint_sign_crl: the same for a CRL built in memory. */
 int lint_sign_crl(X509_CRL *crl, EVP_PKEY *key, EVP_PKEY *issuer_pub,
     const EVP_MD *md);

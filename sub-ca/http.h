@@ -18,6 +18,40 @@
  *
  * Threads: the handler runs on one of `threads` pool threads and may be
  * called concurrently; it must be thread-safe.
+ *
+ * What libmicrohttpd 0.9.75 and GnuTLS 3.7 do, found by tests/unit/test_http.c:
+ *
+ * - Client certificates: client_ca_pem makes MHD load it as the trust list
+ *   and ask GnuTLS for GNUTLS_CERT_REQUEST.  GnuTLS then sends the CA names
+ *   in its CertificateRequest but checks no client chain in the handshake
+ *   (MHD sets up no verification), so a client without a certificate
+ *   connects, and so does one whose certificate chains to another CA or
+ *   is self-signed: the handler gets the chain and must verify it.
+ *   (Browsers may offer only certificates whose issuer is among the names
+ *   sent; curl and OpenSSL send what they are given, completed with CA
+ *   certificates from their own trust store.)  Without client_ca_pem no
+ *   certificate is asked for and client_n is 0.
+ * - Unescaping: MHD percent-decodes the URL it gives the access handler
+ *   and, with one shared unescape callback, every query argument.  The
+ *   server installs a callback that decodes nothing, takes `path` and
+ *   `query` from the raw request target (MHD's URI log hook), and decodes
+ *   query arguments itself ('+' is a space, "%XX" a byte).
+ * - A body announced over the limit (Content-Length) is answered 413 before
+ *   it is read, also to "Expect: 100-continue" clients, and the connection
+ *   is closed.  A chunked body that grows past the limit cannot be answered
+ *   in 0.9.75 (MHD refuses to queue a response once the body has started),
+ *   so that connection is closed without a response rather than read on.
+ * - A request head (request line and headers) over CAIRN_HTTP_HEADER_MAX
+ *   bytes is answered 431 without calling the handler.  Far larger ones
+ *   (100 KB) MHD answers 431 itself, as they overflow its per-connection
+ *   memory; so may a head under the limit made of many hundred short
+ *   headers, which cost MHD some 60 bytes each besides their text.
+ * - SIGPIPE: on Linux MHD 0.9.75 sends with MSG_NOSIGNAL, GnuTLS writes
+ *   its records with sendmsg(MSG_NOSIGNAL) too, and MHD reports
+ *   MHD_FEATURE_AUTOSUPPRESS_SIGPIPE; a client gone mid-answer costs an
+ *   EPIPE, not the process.  Only where MHD lacks that feature does
+ *   http_start set SIGPIPE to SIG_IGN, and only if it was SIG_DFL (an
+ *   ignored signal is inherited by every program the daemon runs).
  */
 #ifndef CAIRN_HTTP_H
 #define CAIRN_HTTP_H
@@ -30,7 +64,9 @@ struct http_server;
 struct http_request {
 	const char *method;        /* "GET", "POST", ... */
 	const char *path;          /* URL path as sent, before '?', not
-	                            * percent-decoded (OCSP GET needs it raw) */
+	                            * percent-decoded (OCSP GET needs it raw);
+	                            * an absolute-form target keeps its
+	                            * "http://host" */
 	const char *query;         /* after '?', raw; "" when none */
 	const uint8_t *body;       /* NUL-terminated copy; body[len] == 0 */
 	size_t body_len;
@@ -50,7 +86,9 @@ struct http_request {
 const char *http_header(const struct http_request *req, const char *name);
 
 /* http_query_arg: the percent-decoded value of `name` in the query string
- * ("a=1&b=x%20y"), or NULL; borrowed. */
+ * ("a=1&b=x%20y"; '+' is a space), or NULL; borrowed.  The first of
+ * repeated names wins; "a" alone gives ""; an argument whose name or value
+ * decodes to a NUL byte is dropped; a '%' without two hex digits stays. */
 const char *http_query_arg(const struct http_request *req, const char *name);
 
 struct http_response {
@@ -58,6 +96,9 @@ struct http_response {
 	char content_type[128];    /* "" → "text/plain; charset=utf-8" */
 	uint8_t *body;             /* malloc()ed, freed by the server */
 	size_t body_len;
+	/* Set by a helper below that failed (a handler may set it too): the
+	 * server then answers 500 and drops body and headers. */
+	int failed;
 	/* Further headers, "Name: value" each, up to 16 (Set-Cookie,
 	 * Location, Cache-Control, ETag, ...); strings malloc()ed and freed
 	 * by the server. */
@@ -65,9 +106,12 @@ struct http_response {
 	size_t n_headers;
 };
 
-/* Helpers for handlers: set the body to a copy of `s` / printf output /
- * bytes; add a header.  Each returns 0 or CAIRN_E_NOMEM (the server then
- * answers 500). */
+/* Helpers for handlers: set the status and the body to a copy of `s` /
+ * printf output / bytes (replacing an earlier body; ctype NULL keeps the
+ * content type); add a header.  Each returns 0 or CAIRN_E_NOMEM, and also
+ * CAIRN_E_INVAL for a ctype over 127 bytes or a header with CR or LF,
+ * CAIRN_E_TOO_LARGE for a 17th header; on any failure resp->failed is set
+ * and the server answers 500. */
 int http_resp_text(struct http_response *r, int status, const char *ctype,
     const char *s);
 int http_resp_printf(struct http_response *r, int status, const char *ctype,
@@ -89,13 +133,19 @@ struct http_listener {
 	 * certificates clients may present (requests a certificate; a client
 	 * without one still connects). */
 	const char *cert_pem, *key_pem, *client_ca_pem;
+	/* Seconds a client may stay idle; 0: CAIRN_HTTP_IDLE_SEC.  Only tests
+	 * set it, to see a slow client cut off without waiting 15 s. */
+	unsigned idle_sec;
 };
 
 /*
  * http_start: listen on each of the `n` listeners and serve with a pool of
- * `threads` threads each.  Returns 0 and *out, or CAIRN_E_IO naming the
- * address that could not be bound (and why), CAIRN_E_CRYPTO for a TLS
- * credential GnuTLS refuses.
+ * `threads` threads each (0 counts as 1).  Returns 0 and *out, or
+ * CAIRN_E_IO naming the address that could not be bound (and why),
+ * CAIRN_E_CRYPTO for a TLS credential GnuTLS refuses, CAIRN_E_INVAL for an
+ * address that is not a numeric IPv4 or IPv6 one, or TLS without cert and
+ * key.  "::" listens on IPv6 only (MHD sets IPV6_V6ONLY); add "0.0.0.0"
+ * as a second listener for IPv4.
  */
 int http_start(const struct http_listener *l, size_t n, unsigned threads,
     http_handler h, void *arg, struct http_server **out);
@@ -105,7 +155,9 @@ unsigned short http_port(const struct http_server *s, size_t i);
 
 /*
  * http_stop: stop accepting, let requests in progress finish (at most
- * CAIRN_HTTP_DRAIN_SEC), then free.  NULL is fine.
+ * CAIRN_HTTP_DRAIN_SEC), then free.  A request is in progress from its
+ * request line until its response is sent; idle keep-alive connections
+ * are not waited for.  NULL is fine.
  */
 void http_stop(struct http_server *s);
 

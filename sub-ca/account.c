@@ -1,0 +1,325 @@
+/*
+ * account.c: accounts, roles, groups, passwords and client-certificate
+ * bindings (see account.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <argon2.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "lib/error.h"
+#include "lib/util.h"
+#include "sub-ca/account.h"
+
+/* Argon2id parameters: RFC 9106 4's second recommended option (64 MiB,
+ * 3 passes) costs ~100 ms here, fine for logins, heavy for guessing. */
+#define PW_T_COST 3
+#define PW_M_COST (64 * 1024)
+#define PW_PARALLEL 1
+#define PW_SALT 16
+#define PW_HASH 32
+#define PW_ENCODED 128
+
+static int
+name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 64 || strncmp(name, "local:", 6) == 0 ||
+	    strcmp(name, "system") == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    c == '_' || c == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+audited(struct ca *ca, json_t *o, const struct actor *who, int r)
+{
+	if (r == 0 && (o == NULL || json_object_set_new(o, "actor",
+	    json_string(who->name)) != 0))
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+	if (r == 0)
+		r = store_audit(ca->store, o);
+	if (r == 0)
+		r = store_commit(ca->store);
+	else
+		store_rollback(ca->store);
+	json_decref(o);
+	return r;
+}
+
+static int
+may_admin(const struct actor *who)
+{
+	if (who->local || (who->roles & ROLE_ADMIN))
+		return 0;
+	return cairn_error(CAIRN_E_DENIED, "%s may not manage accounts: that "
+	    "needs the CA administrator role", who->name);
+}
+
+static int
+hash_password(const char *pw, char out[PW_ENCODED])
+{
+	uint8_t salt[PW_SALT];
+
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "no randomness");
+	if (argon2id_hash_encoded(PW_T_COST, PW_M_COST, PW_PARALLEL, pw,
+	    strlen(pw), salt, sizeof(salt), PW_HASH, out, PW_ENCODED) !=
+	    ARGON2_OK)
+		return cairn_error(CAIRN_E_CRYPTO, "hashing the password "
+		    "failed");
+	return 0;
+}
+
+int
+account_add(struct ca *ca, const char *name, const char *email,
+    const char *password, const struct actor *who)
+{
+	char hash[PW_ENCODED] = "";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = may_admin(who)) != 0)
+		return r;
+	if (!name_ok(name))
+		return cairn_error(CAIRN_E_INVAL, "account name \"%.80s\": use "
+		    "1 to 64 of letters, digits, '.', '-', '_', '@' (not "
+		    "\"system\", not \"local:...\")", name);
+	if (password != NULL && strlen(password) < 12)
+		return cairn_error(CAIRN_E_INVAL, "the password is shorter than "
+		    "12 characters");
+	if (password != NULL && (r = hash_password(password, hash)) != 0)
+		return r;
+	if ((r = store_begin(ca->store)) != 0)
+		return r;
+	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO accounts "
+	    "(name, email, pwhash, created) VALUES (?, ?, ?, ?)", -1, &st,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC) ||
+	    (password != NULL ? sqlite3_bind_text(st, 3, hash, -1,
+		SQLITE_STATIC) : sqlite3_bind_null(st, 3)) ||
+	    sqlite3_bind_int64(st, 4, store_now()))
+		r = store_err(ca->store, "adding the account");
+	else if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite3_extended_errcode(store_db(ca->store)) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY ? cairn_error(CAIRN_E_EXISTS,
+		    "account \"%s\" exists already", name) :
+		    store_err(ca->store, "adding the account");
+	sqlite3_finalize(st);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return audited(ca, json_pack("{s:s, s:s, s:b}", "event",
+	    "account added", "account", name, "password", password != NULL),
+	    who, r);
+}
+
+static int
+account_exists(struct ca *ca, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(store_db(ca->store), "SELECT 1 FROM accounts "
+	    "WHERE name = ?", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC))
+		r = store_err(ca->store, "reading accounts");
+	else if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		r = cairn_error(CAIRN_E_NOT_FOUND, "no account \"%.80s\" "
+		    "(\"cairn-sub account add\" makes one)", name);
+	else if (rc != SQLITE_ROW)
+		r = store_err(ca->store, "reading accounts");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+account_role(struct ca *ca, const char *name, enum ca_role role, int add,
+    const struct actor *who)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned separated = ROLE_ADMIN | ROLE_MANAGER | ROLE_AUDITOR;
+	int r;
+
+	if ((r = may_admin(who)) != 0)
+		return r;
+	if ((r = store_begin(ca->store)) != 0)
+		return r;
+	if ((r = account_exists(ca, name)) != 0)
+		goto done;
+	if (add && ca->cfg.separation && ((unsigned)role & separated)) {
+		const char *other = NULL;
+
+		if (sqlite3_prepare_v2(store_db(ca->store), "SELECT role FROM "
+		    "account_roles WHERE account = ? AND role IN ('admin', "
+		    "'manager', 'auditor') AND role != ?", -1, &st, NULL) !=
+		    SQLITE_OK || sqlite3_bind_text(st, 1, name, -1,
+		    SQLITE_STATIC) || sqlite3_bind_text(st, 2,
+		    ca_role_name(role), -1, SQLITE_STATIC)) {
+			r = store_err(ca->store, "reading roles");
+			goto done;
+		}
+		if (sqlite3_step(st) == SQLITE_ROW)
+			other = (const char *)sqlite3_column_text(st, 0);
+		if (other != NULL) {
+			r = cairn_error(CAIRN_E_DENIED, "account \"%s\" is %s "
+			    "already; with role separation on, one account "
+			    "holds at most one of admin, manager and auditor "
+			    "(roles.separation in the configuration)", name,
+			    other);
+			goto done;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (sqlite3_prepare_v2(store_db(ca->store), add ? "INSERT OR IGNORE "
+	    "INTO account_roles (account, role) VALUES (?, ?)" : "DELETE FROM "
+	    "account_roles WHERE account = ? AND role = ?", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, ca_role_name(role), -1, SQLITE_STATIC) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		r = store_err(ca->store, "changing roles");
+done:
+	sqlite3_finalize(st);
+	return audited(ca, json_pack("{s:s, s:s, s:s}", "event", add ?
+	    "role granted" : "role removed", "account", name, "role",
+	    ca_role_name(role)), who, r);
+}
+
+int
+account_group(struct ca *ca, const char *name, const char *group,
+    const struct actor *who)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = may_admin(who)) != 0)
+		return r;
+	if ((r = store_begin(ca->store)) != 0)
+		return r;
+	if ((r = account_exists(ca, name)) == 0 &&
+	    (sqlite3_prepare_v2(store_db(ca->store), "INSERT OR IGNORE INTO "
+	    "account_groups (account, grp) VALUES (?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, group, -1, SQLITE_STATIC) ||
+	    sqlite3_step(st) != SQLITE_DONE))
+		r = store_err(ca->store, "adding the group");
+	sqlite3_finalize(st);
+	return audited(ca, json_pack("{s:s, s:s, s:s}", "event",
+	    "group added", "account", name, "group", group), who, r);
+}
+
+int
+account_password_check(struct ca *ca, const char *name, const char *pw)
+{
+	sqlite3_stmt *st = NULL;
+	char *hash = NULL;
+	int rc, r;
+
+	store_lock(ca->store);
+	if (sqlite3_prepare_v2(store_db(ca->store), "SELECT pwhash FROM "
+	    "accounts WHERE name = ? AND disabled = 0", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) ==
+	    SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		hash = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	store_unlock(ca->store);
+	/* The same answer, and about the same time, for an unknown account
+	 * and a wrong password. */
+	if (hash == NULL) {
+		char dummy[PW_ENCODED];
+
+		hash_password("not-a-password", dummy);
+		return cairn_error(CAIRN_E_AUTH, "wrong account name or "
+		    "password");
+	}
+	r = argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK ? 0 :
+	    cairn_error(CAIRN_E_AUTH, "wrong account name or password");
+	free(hash);
+	return r;
+}
+
+int
+account_cert_key(X509 *x, char out[ACCOUNT_CERT_KEY_MAX])
+{
+	uint8_t *der = NULL, md[32];
+	char hex[65];
+	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
+	int len, i, n;
+
+	if ((len = i2d_X509_NAME(X509_get_issuer_name(x), &der)) <= 0 ||
+	    EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) != 1) {
+		OPENSSL_free(der);
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "hashing the issuer");
+	}
+	OPENSSL_free(der);
+	cairn_hex(hex, md, 32, 0);
+	n = snprintf(out, ACCOUNT_CERT_KEY_MAX, "%s:", hex);
+	for (i = 0; i < ASN1_STRING_length(ai) && n < ACCOUNT_CERT_KEY_MAX - 3;
+	    i++)
+		n += snprintf(out + n, (size_t)(ACCOUNT_CERT_KEY_MAX - n),
+		    "%02x", ASN1_STRING_get0_data(ai)[i]);
+	return 0;
+}
+
+int
+account_bind_cert(struct ca *ca, const char *name, X509 *x,
+    const struct actor *who)
+{
+	char key[ACCOUNT_CERT_KEY_MAX];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = may_admin(who)) != 0 || (r = account_cert_key(x, key)) != 0)
+		return r;
+	if ((r = store_begin(ca->store)) != 0)
+		return r;
+	if ((r = account_exists(ca, name)) == 0 &&
+	    (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO "
+	    "account_certs (issuer_serial, account) VALUES (?, ?)", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_bind_text(st, 1, key, -1,
+	    SQLITE_STATIC) || sqlite3_bind_text(st, 2, name, -1,
+	    SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE))
+		r = store_err(ca->store, "binding the certificate");
+	sqlite3_finalize(st);
+	return audited(ca, json_pack("{s:s, s:s, s:s}", "event",
+	    "certificate bound", "account", name, "certificate", key), who, r);
+}
+
+int
+account_by_cert(struct ca *ca, X509 *x, char *name, size_t namelen)
+{
+	char key[ACCOUNT_CERT_KEY_MAX];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = account_cert_key(x, key)) != 0)
+		return r;
+	store_lock(ca->store);
+	r = cairn_error(CAIRN_E_AUTH, "the client certificate is not bound "
+	    "to any account (\"cairn-sub account cert\" binds one)");
+	if (sqlite3_prepare_v2(store_db(ca->store), "SELECT account FROM "
+	    "account_certs WHERE issuer_serial = ?", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(name, namelen, "%s", sqlite3_column_text(st, 0));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	store_unlock(ca->store);
+	return r;
+}

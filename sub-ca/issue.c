@@ -1,0 +1,719 @@
+/*
+ * issue.c: the one issuance path (see ca.h): policy, build, lint, intent,
+ * sign, record, audit.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "lib/error.h"
+#include "lib/limits.h"
+#include "lib/lint.h"
+#include "lib/profile.h"
+#include "lib/util.h"
+#include "sub-ca/ca.h"
+
+void
+issue_result_clear(struct issue_result *res)
+{
+	size_t i;
+
+	X509_free(res->cert);
+	for (i = 0; res->notes != NULL && res->notes[i] != NULL; i++)
+		free(res->notes[i]);
+	free(res->notes);
+	memset(res, 0, sizeof(*res));
+}
+
+static void
+sha256_hex_of(const void *buf, size_t len, char out[65])
+{
+	uint8_t md[32];
+
+	if (EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL) == 1)
+		cairn_hex(out, md, 32, 0);
+	else
+		strcpy(out, "?");
+}
+
+static char *
+name_text(X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	long len;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 &
+	    ~ASN1_STRFLGS_ESC_MSB) >= 0 && (len = BIO_get_mem_data(b, &p)) >= 0
+	    && (s = malloc((size_t)len + 1)) != NULL) {
+		memcpy(s, p, (size_t)len);
+		s[len] = '\0';
+	}
+	BIO_free(b);
+	return s;
+}
+
+/* One transaction holding `fields` as an audit record, for refusals. */
+static void
+audit_refusal(struct ca *ca, const struct issue_req *rq, int why)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "template",
+	    rq->template_name != NULL ? rq->template_name : "", "via",
+	    rq->via != NULL ? rq->via : "", "error", cairn_errname(why),
+	    "reason", cairn_errmsg(why), "result", "refused");
+	char saved[CAIRN_ERRMSG_MAX];
+
+	/* Keep the refusal's message for the caller. */
+	snprintf(saved, sizeof(saved), "%s", cairn_errmsg(why));
+	if (o != NULL)
+		ca_audit_event(ca, "request refused", rq->who->name, o);
+	json_decref(o);
+	cairn_error(why, "%s", saved);
+}
+
+/* What the CA adds to every certificate it issues. */
+static int
+ca_fill(struct ca *ca, struct profile *p)
+{
+	long long ca_end;
+	int r = 0;
+
+	if (ca->cfg.crl_url != NULL)
+		r = profile_strv_add(&p->crl_urls, ca->cfg.crl_url);
+	if (r == 0 && ca->cfg.ca_issuers_url != NULL)
+		r = profile_strv_add(&p->ca_issuers_urls,
+		    ca->cfg.ca_issuers_url);
+	if (r != 0)
+		return r;
+	p->md = ca->md;
+	/* No certificate outlives its issuer (RFC 5280 6.1: it could not be
+	 * validated after). */
+	if (ca->cert != NULL) {
+		struct tm tm;
+
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert), &tm) == 1) {
+			ca_end = (long long)timegm(&tm);
+			if (p->not_after > ca_end)
+				p->not_after = ca_end;
+		}
+	}
+	return 0;
+}
+
+struct intent {
+	long long request_id;       /* 0: insert a request row too */
+	const char *template_name;
+	const char *template_digest;
+	const char *requester;
+	const char *via;
+	const uint8_t *csr;
+	size_t csr_len;
+};
+
+static int
+insert_request(struct ca *ca, const struct intent *in, const char *status,
+    long long *id)
+{
+	sqlite3 *db = store_db(ca->store);
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO requests (created, template, "
+	    "template_digest, requester, via, csr, status) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, store_now()) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, in->template_name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, in->template_digest, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, in->requester, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 5, in->via, -1, SQLITE_STATIC) ||
+	    (in->csr != NULL ? sqlite3_bind_blob(st, 6, in->csr,
+		(int)in->csr_len, SQLITE_STATIC) : sqlite3_bind_null(st, 6)) ||
+	    sqlite3_bind_text(st, 7, status, -1, SQLITE_STATIC) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		r = store_err(ca->store, "recording the request");
+	else
+		*id = sqlite3_last_insert_rowid(db);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+set_request(struct ca *ca, long long id, const char *status,
+    const char *serial, const char *decided_by, const char *note)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(store_db(ca->store), "UPDATE requests SET "
+	    "status = ?, serial = coalesce(?, serial), decided_by = "
+	    "coalesce(?, decided_by), decided_at = CASE WHEN ? IS NULL THEN "
+	    "decided_at ELSE ? END, note = coalesce(?, note) WHERE id = ?",
+	    -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, decided_by, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, decided_by, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, store_now()) ||
+	    sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 7, id) || sqlite3_step(st) != SQLITE_DONE)
+		r = store_err(ca->store, "updating the request");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void
+serial_hex(X509 *x, char out[33])
+{
+	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
+	uint8_t b[16] = { 0 };
+	int n = ASN1_STRING_length(ai);
+
+	if (n > 16)
+		n = 16;
+	memcpy(b + (16 - n), ASN1_STRING_get0_data(ai), (size_t)n);
+	cairn_hex(out, b, 16, 0);
+}
+
+static long long
+asn1_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (long long)timegm(&tm);
+}
+
+/*
+ * Record the intent: the request (when new), the certificate row at
+ * 'intended' with its TBS bytes, and the audit record, committed.  A
+ * serial that exists already (1 in 2^127, or a broken RNG) is
+ * CAIRN_E_EXISTS and the caller draws again.
+ */
+static int
+record_intent(struct ca *ca, struct intent *in, X509 *x, const char *serial,
+    const uint8_t *tbs, size_t tbslen)
+{
+	sqlite3_stmt *st = NULL;
+	char tbs_hash[65], *subject = name_text(X509_get_subject_name(x));
+	json_t *o = NULL;
+	int r;
+
+	sha256_hex_of(tbs, tbslen, tbs_hash);
+	if ((r = store_begin(ca->store)) != 0)
+		goto out;
+	if (in->request_id == 0 &&
+	    (r = insert_request(ca, in, "issuing", &in->request_id)) != 0)
+		goto fail;
+	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO certs "
+	    "(serial, request_id, status, tbs, subject, not_before, "
+	    "not_after, template, template_digest, requester, created) VALUES "
+	    "(?, ?, 'intended', ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, in->request_id) ||
+	    sqlite3_bind_blob(st, 3, tbs, (int)tbslen, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, subject != NULL ? subject : "", -1,
+		SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, asn1_epoch(X509_get0_notBefore(x))) ||
+	    sqlite3_bind_int64(st, 6, asn1_epoch(X509_get0_notAfter(x))) ||
+	    sqlite3_bind_text(st, 7, in->template_name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 8, in->template_digest, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 9, in->requester, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 10, store_now())) {
+		r = store_err(ca->store, "recording the intent");
+		goto fail;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sqlite3_extended_errcode(store_db(ca->store)) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY ? cairn_error(CAIRN_E_EXISTS,
+		    "serial %s exists", serial) :
+		    store_err(ca->store, "recording the intent");
+		goto fail;
+	}
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "event", "intent", "actor", in->requester, "request",
+	    (json_int_t)in->request_id, "serial", serial, "subject",
+	    subject != NULL ? subject : "", "template", in->template_name,
+	    "template_digest", in->template_digest, "tbs_sha256", tbs_hash,
+	    "via", in->via);
+	if (o == NULL) {
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = store_audit(ca->store, o)) != 0)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	r = store_commit(ca->store);
+	goto out;
+fail:
+	sqlite3_finalize(st);
+	st = NULL;
+	store_rollback(ca->store);
+out:
+	json_decref(o);
+	free(subject);
+	return r;
+}
+
+static int
+record_issued(struct ca *ca, const struct intent *in, X509 *x,
+    const char *serial)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t *der = NULL;
+	char hash[65];
+	json_t *o = NULL;
+	int len, r;
+
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the "
+		    "certificate");
+	sha256_hex_of(der, (size_t)len, hash);
+	if ((r = store_begin(ca->store)) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(store_db(ca->store), "UPDATE certs SET status "
+	    "= 'issued', der = ? WHERE serial = ? AND status = 'intended'",
+	    -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 1, der, len, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC) ||
+	    sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_changes(store_db(ca->store)) != 1) {
+		r = store_err(ca->store, "recording the certificate");
+		goto fail;
+	}
+	if ((r = set_request(ca, in->request_id, "issued", serial, NULL,
+	    NULL)) != 0)
+		goto fail;
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "issued",
+	    "actor", in->requester, "request", (json_int_t)in->request_id,
+	    "serial", serial, "cert_sha256", hash);
+	if (o == NULL) {
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = store_audit(ca->store, o)) != 0)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	r = store_commit(ca->store);
+	goto out;
+fail:
+	sqlite3_finalize(st);
+	st = NULL;
+	store_rollback(ca->store);
+out:
+	json_decref(o);
+	OPENSSL_free(der);
+	return r;
+}
+
+/* The request failed after its intent was recorded (lint, HSM): say so
+ * in the request and the log; the intended row stays, never good. */
+static void
+record_failure(struct ca *ca, const struct intent *in, int why)
+{
+	char saved[CAIRN_ERRMSG_MAX];
+	json_t *o;
+
+	snprintf(saved, sizeof(saved), "%s", cairn_errmsg(why));
+	if (in->request_id != 0 && store_begin(ca->store) == 0) {
+		o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "event",
+		    "issuance failed", "actor", in->requester, "request",
+		    (json_int_t)in->request_id, "error", cairn_errname(why),
+		    "reason", saved);
+		if (o != NULL && set_request(ca, in->request_id, "failed",
+		    NULL, NULL, saved) == 0 && store_audit(ca->store, o) == 0)
+			store_commit(ca->store);
+		else
+			store_rollback(ca->store);
+		json_decref(o);
+	}
+	cairn_error(why, "%s", saved);
+}
+
+/* Steps 2 to 6 for a profile that policy has produced. */
+static int
+build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
+    EVP_PKEY *subject_pub, enum lint_role role, X509 **out,
+    char serial[33])
+{
+	X509 *x = NULL;
+	uint8_t *tbs = NULL;
+	int tries, tbslen = 0, r = 0;
+
+	*out = NULL;
+	if (ca->signer == NULL || ca->cert == NULL)
+		return cairn_error(CAIRN_E_STATE, "the CA has no key or no "
+		    "certificate open");
+	for (tries = 0; tries < 3; tries++) {
+		X509_free(x);
+		x = NULL;
+		OPENSSL_free(tbs);
+		tbs = NULL;
+		if ((r = profile_build(p, subject_pub, ca->cert, ca->pub, NULL,
+		    &x)) != 0 ||
+		    (r = lint_cert(x, ca->cert, ca->pub, role)) != 0) {
+			record_failure(ca, in, r);
+			goto out;
+		}
+		/* The bytes the intent records are the ones linted and,
+		 * after the trial signature set the algorithm, the ones the
+		 * HSM will sign (checked again after signing). */
+		if ((r = lint_trial_cert(x, ca->pub, ca->md, &tbs,
+		    &tbslen)) != 0) {
+			record_failure(ca, in, r);
+			goto out;
+		}
+		serial_hex(x, serial);
+		r = record_intent(ca, in, x, serial, tbs, (size_t)tbslen);
+		if (r != CAIRN_E_EXISTS)
+			break;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = lint_sign_cert(x, ca->signer, ca->pub, ca->md)) != 0) {
+		record_failure(ca, in, r);
+		goto out;
+	}
+	{
+		uint8_t *now = NULL;
+		int nowlen = i2d_re_X509_tbs(x, &now);
+
+		if (nowlen != tbslen || memcmp(now, tbs, (size_t)tbslen) != 0)
+			r = cairn_error(CAIRN_E_LINT, "the signed certificate's "
+			    "TBS differs from the intent recorded for serial "
+			    "%s: not released", serial);
+		OPENSSL_free(now);
+		if (r != 0) {
+			record_failure(ca, in, r);
+			goto out;
+		}
+	}
+	if ((r = record_issued(ca, in, x, serial)) != 0)
+		goto out;
+	*out = x; /* transferred: committed, may be released */
+	x = NULL;
+out:
+	ERR_clear_error();
+	OPENSSL_free(tbs);
+	X509_free(x);
+	return r;
+}
+
+static void
+identity_of(const struct actor *who, struct tpl_identity *id)
+{
+	static char *const all_roles[] = { "admin", "manager", "auditor",
+		"enrollee", NULL };
+
+	id->account = who->name;
+	id->email = who->email;
+	id->roles = who->local ? all_roles : who->role_names;
+	id->groups = who->groups;
+}
+
+int
+issue_submit(struct ca *ca, const struct issue_req *rq,
+    struct issue_result *res)
+{
+	const struct template *t;
+	struct tpl_identity id;
+	struct profile *p = NULL;
+	struct intent in = { 0 };
+	uint8_t *csr = NULL;
+	int len, r;
+
+	memset(res, 0, sizeof(*res));
+	if ((t = template_find(ca->templates, rq->template_name)) == NULL) {
+		r = cairn_error(CAIRN_E_NOT_FOUND, "no template \"%.64s\"",
+		    rq->template_name);
+		audit_refusal(ca, rq, r);
+		return r;
+	}
+	identity_of(rq->who, &id);
+	if (!rq->who->local && (r = template_may_enroll(t, &id)) != 0) {
+		audit_refusal(ca, rq, r);
+		return r;
+	}
+	if ((p = profile_new()) == NULL)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	if ((r = template_apply(t, &id, rq->csr, store_now(), p,
+	    &res->notes)) != 0 || (r = ca_fill(ca, p)) != 0) {
+		audit_refusal(ca, rq, r);
+		goto out;
+	}
+	if ((len = i2d_X509_REQ(rq->csr, &csr)) <= 0) {
+		r = cairn_error_crypto(CAIRN_E_CSR, "encoding the request");
+		goto out;
+	}
+	in.template_name = t->name;
+	in.template_digest = t->digest;
+	in.requester = rq->who->name;
+	in.via = rq->via;
+	in.csr = csr;
+	in.csr_len = (size_t)len;
+	if (t->approval) {
+		json_t *o;
+
+		if ((r = store_begin(ca->store)) != 0)
+			goto out;
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event",
+		    "request pending", "actor", in.requester, "template",
+		    t->name, "template_digest", t->digest, "via", in.via);
+		if (o == NULL ||
+		    (r = insert_request(ca, &in, "pending",
+			&res->request_id)) != 0 ||
+		    json_object_set_new(o, "request",
+			json_integer(res->request_id)) != 0 ||
+		    (r = store_audit(ca->store, o)) != 0) {
+			r = r != 0 ? r : cairn_error(CAIRN_E_NOMEM, "out of "
+			    "memory");
+			store_rollback(ca->store);
+			json_decref(o);
+			goto out;
+		}
+		json_decref(o);
+		if ((r = store_commit(ca->store)) != 0)
+			goto out;
+		res->status = ISSUE_PENDING;
+		goto out;
+	}
+	if ((r = build_sign_record(ca, &in, p, X509_REQ_get0_pubkey(rq->csr),
+	    LINT_EE, &res->cert, res->serial)) != 0)
+		goto out;
+	res->status = ISSUE_ISSUED;
+	res->request_id = in.request_id;
+out:
+	OPENSSL_free(csr);
+	profile_free(p);
+	return r;
+}
+
+/* A pending request's row. */
+struct pending {
+	long long id;
+	char status[16];
+	char template_name[129];
+	char requester[129];
+	char via[32];
+	X509_REQ *csr;
+};
+
+static int
+load_request(struct ca *ca, long long id, struct pending *pq)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *p;
+	int rc, r = 0;
+
+	memset(pq, 0, sizeof(*pq));
+	store_lock(ca->store);
+	if (sqlite3_prepare_v2(store_db(ca->store), "SELECT status, template, "
+	    "requester, via, csr FROM requests WHERE id = ?", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		r = store_err(ca->store, "reading the request");
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		r = cairn_error(CAIRN_E_NOT_FOUND, "no request %lld", id);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = store_err(ca->store, "reading the request");
+		goto out;
+	}
+	pq->id = id;
+	snprintf(pq->status, sizeof(pq->status), "%s",
+	    (const char *)sqlite3_column_text(st, 0));
+	snprintf(pq->template_name, sizeof(pq->template_name), "%s",
+	    (const char *)sqlite3_column_text(st, 1));
+	snprintf(pq->requester, sizeof(pq->requester), "%s",
+	    (const char *)sqlite3_column_text(st, 2));
+	snprintf(pq->via, sizeof(pq->via), "%s",
+	    (const char *)sqlite3_column_text(st, 3));
+	p = sqlite3_column_blob(st, 4);
+	if (p != NULL)
+		pq->csr = d2i_X509_REQ(NULL, &p, sqlite3_column_bytes(st, 4));
+out:
+	sqlite3_finalize(st);
+	store_unlock(ca->store);
+	return r;
+}
+
+/* May `who` decide request `pq`?  Managers only; never their own. */
+static int
+may_decide(struct ca *ca, const struct pending *pq, const struct actor *who,
+    const char *verb)
+{
+	if (!who->local && !(who->roles & ROLE_MANAGER))
+		return cairn_error(CAIRN_E_DENIED, "%s may not %s requests: "
+		    "that needs the certificate manager role", who->name, verb);
+	if (strcmp(pq->requester, who->name) == 0 && (ca->cfg.separation ||
+	    !who->local))
+		return cairn_error(CAIRN_E_DENIED, "%s may not %s their own "
+		    "request %lld: another certificate manager must (role "
+		    "separation, the AD CS ESC7 rule)", who->name, verb,
+		    pq->id);
+	if (strcmp(pq->status, "pending") != 0)
+		return cairn_error(CAIRN_E_STATE, "request %lld is %s, not "
+		    "pending", pq->id, pq->status);
+	return 0;
+}
+
+int
+issue_approve(struct ca *ca, long long id, const struct actor *who,
+    struct issue_result *res)
+{
+	struct pending pq;
+	const struct template *t;
+	struct actor requester = { 0 };
+	struct tpl_identity tid;
+	struct profile *p = NULL;
+	struct intent in = { 0 };
+	json_t *o = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = load_request(ca, id, &pq)) != 0)
+		return r;
+	if ((r = may_decide(ca, &pq, who, "approve")) != 0)
+		goto refused;
+	if ((t = template_find(ca->templates, pq.template_name)) == NULL) {
+		r = cairn_error(CAIRN_E_NOT_FOUND, "request %lld's template "
+		    "\"%s\" is no longer loaded", id, pq.template_name);
+		goto refused;
+	}
+	if (pq.csr == NULL) {
+		r = cairn_error(CAIRN_E_CSR, "request %lld has no stored CSR",
+		    id);
+		goto out;
+	}
+	/* The requester's identity as it is now (an account since disabled
+	 * gets nothing). */
+	if (strncmp(pq.requester, "local:", 6) == 0) {
+		actor_local(&requester);
+		snprintf(requester.name, sizeof(requester.name), "%s",
+		    pq.requester);
+	} else if ((r = actor_load(ca, pq.requester, &requester)) != 0) {
+		goto refused;
+	}
+	identity_of(&requester, &tid);
+	if ((p = profile_new()) == NULL) {
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = template_apply(t, &tid, pq.csr, store_now(), p,
+	    &res->notes)) != 0 || (r = ca_fill(ca, p)) != 0)
+		goto refused;
+	/* The decision, durable and audited, before the signature. */
+	if ((r = store_begin(ca->store)) != 0)
+		goto out;
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "approved",
+	    "actor", who->name, "request", (json_int_t)id, "template",
+	    t->name, "template_digest", t->digest);
+	if (o == NULL || (r = set_request(ca, id, "issuing", NULL, who->name,
+	    NULL)) != 0 || (r = store_audit(ca->store, o)) != 0) {
+		r = r != 0 ? r : cairn_error(CAIRN_E_NOMEM, "out of memory");
+		store_rollback(ca->store);
+		goto out;
+	}
+	if ((r = store_commit(ca->store)) != 0)
+		goto out;
+	in.request_id = id;
+	in.template_name = t->name;
+	in.template_digest = t->digest;
+	in.requester = pq.requester;
+	in.via = pq.via;
+	if ((r = build_sign_record(ca, &in, p, X509_REQ_get0_pubkey(pq.csr),
+	    LINT_EE, &res->cert, res->serial)) != 0)
+		goto out;
+	res->status = ISSUE_ISSUED;
+	res->request_id = id;
+	goto out;
+refused:
+	{
+		char saved[CAIRN_ERRMSG_MAX];
+		json_t *f;
+
+		snprintf(saved, sizeof(saved), "%s", cairn_errmsg(r));
+		f = json_pack("{s:I, s:s, s:s}", "request", (json_int_t)id,
+		    "error", cairn_errname(r), "reason", saved);
+		if (f != NULL)
+			ca_audit_event(ca, "approval refused", who->name, f);
+		json_decref(f);
+		cairn_error(r, "%s", saved);
+	}
+out:
+	json_decref(o);
+	profile_free(p);
+	actor_clear(&requester);
+	X509_REQ_free(pq.csr);
+	return r;
+}
+
+int
+issue_deny(struct ca *ca, long long id, const struct actor *who,
+    const char *why)
+{
+	struct pending pq;
+	json_t *o = NULL;
+	int r;
+
+	if ((r = load_request(ca, id, &pq)) != 0)
+		return r;
+	X509_REQ_free(pq.csr);
+	if ((r = may_decide(ca, &pq, who, "deny")) != 0) {
+		char saved[CAIRN_ERRMSG_MAX];
+		json_t *f;
+
+		snprintf(saved, sizeof(saved), "%s", cairn_errmsg(r));
+		f = json_pack("{s:I, s:s}", "request", (json_int_t)id,
+		    "reason", saved);
+		if (f != NULL)
+			ca_audit_event(ca, "denial refused", who->name, f);
+		json_decref(f);
+		return cairn_error(r, "%s", saved);
+	}
+	if ((r = store_begin(ca->store)) != 0)
+		return r;
+	o = json_pack("{s:s, s:s, s:I, s:s}", "event", "denied", "actor",
+	    who->name, "request", (json_int_t)id, "reason",
+	    why != NULL ? why : "");
+	if (o == NULL || (r = set_request(ca, id, "denied", NULL, who->name,
+	    why != NULL ? why : "")) != 0 ||
+	    (r = store_audit(ca->store, o)) != 0) {
+		r = r != 0 ? r : cairn_error(CAIRN_E_NOMEM, "out of memory");
+		store_rollback(ca->store);
+	} else {
+		r = store_commit(ca->store);
+	}
+	json_decref(o);
+	return r;
+}
+
+int
+issue_internal(struct ca *ca, struct profile *p, EVP_PKEY *subject_pub,
+    const char *what, X509 **out)
+{
+	struct intent in = { 0 };
+	char serial[33];
+	int r;
+
+	if ((r = ca_fill(ca, p)) != 0)
+		return r;
+	in.template_name = what;
+	in.template_digest = "internal";
+	in.requester = "system";
+	in.via = "internal";
+	return build_sign_record(ca, &in, p, subject_pub, LINT_EE, out,
+	    serial);
+}

@@ -1,0 +1,447 @@
+/*
+ * store.c: the SQLite store (see store.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "lib/audit.h"
+#include "lib/error.h"
+#include "lib/util.h"
+#include "sub-ca/store.h"
+
+struct store {
+	sqlite3 *db;
+	pthread_mutex_t mu;
+	char *path;
+};
+
+/*
+ * Migrations: migration N takes the schema from version N-1 to N.  Never
+ * edit one that has shipped; add the next.
+ */
+static const char *const migrations[] = {
+	/* 1: requests, certificates, revocation, CRLs, accounts, audit */
+	"CREATE TABLE requests ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  created INTEGER NOT NULL,"
+	"  template TEXT NOT NULL,"
+	"  template_digest TEXT NOT NULL,"
+	"  requester TEXT NOT NULL,"
+	"  via TEXT NOT NULL,"
+	"  csr BLOB,"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('pending', 'denied', 'issuing', 'issued', 'failed')),"
+	"  decided_by TEXT,"
+	"  decided_at INTEGER,"
+	"  note TEXT,"
+	"  serial TEXT);"
+	"CREATE INDEX requests_status ON requests(status);"
+	/* serial: 32 lowercase hex digits (16 bytes, lib/profile.h). An
+	 * 'intended' row has its to-be-signed bytes and no certificate yet:
+	 * it is never reported good, and may be revoked. */
+	"CREATE TABLE certs ("
+	"  serial TEXT PRIMARY KEY,"
+	"  request_id INTEGER NOT NULL REFERENCES requests(id),"
+	"  status TEXT NOT NULL CHECK (status IN ('intended', 'issued')),"
+	"  tbs BLOB NOT NULL,"
+	"  der BLOB,"
+	"  subject TEXT NOT NULL,"
+	"  not_before INTEGER NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  template TEXT NOT NULL,"
+	"  template_digest TEXT NOT NULL,"
+	"  requester TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  reason INTEGER,"
+	"  revoked_by TEXT,"
+	"  CHECK ((der IS NULL) = (status = 'intended')));"
+	"CREATE INDEX certs_revoked ON certs(revoked_at)"
+	"  WHERE revoked_at IS NOT NULL;"
+	"CREATE INDEX certs_request ON certs(request_id);"
+	"CREATE TABLE crls ("
+	"  number INTEGER PRIMARY KEY CHECK (number >= 1),"
+	"  this_update INTEGER NOT NULL,"
+	"  next_update INTEGER NOT NULL,"
+	"  entries INTEGER,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE accounts ("
+	"  name TEXT PRIMARY KEY,"
+	"  email TEXT,"
+	"  pwhash TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE account_roles ("
+	"  account TEXT NOT NULL REFERENCES accounts(name),"
+	"  role TEXT NOT NULL CHECK (role IN"
+	"    ('admin', 'manager', 'auditor', 'enrollee')),"
+	"  PRIMARY KEY (account, role));"
+	"CREATE TABLE account_groups ("
+	"  account TEXT NOT NULL REFERENCES accounts(name),"
+	"  grp TEXT NOT NULL,"
+	"  PRIMARY KEY (account, grp));"
+	/* TLS client certificates bound to an account by issuer and serial
+	 * (never by a name in the certificate: ESC9/10/14). */
+	"CREATE TABLE account_certs ("
+	"  issuer_serial TEXT PRIMARY KEY,"
+	"  account TEXT NOT NULL REFERENCES accounts(name));"
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	"  line TEXT NOT NULL);",
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+int
+store_err(struct store *s, const char *what)
+{
+	return cairn_error(CAIRN_E_STORE, "%s: %s", what,
+	    s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "no store");
+}
+
+long long
+store_now(void)
+{
+	const char *t = getenv("CAIRN_TEST_NOW");
+
+	if (t != NULL && t[0] != '\0')
+		return strtoll(t, NULL, 10);
+	return (long long)time(NULL);
+}
+
+static int
+exec(struct store *s, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int r;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	r = cairn_error(CAIRN_E_STORE, "%s: %s", what,
+	    msg != NULL ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	return r;
+}
+
+static int
+user_version(struct store *s, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		r = store_err(s, "reading the schema version");
+	else
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+migrate(struct store *s)
+{
+	char sql[64];
+	int v = 0, r;
+	size_t i;
+
+	if ((r = exec(s, "BEGIN IMMEDIATE", "starting the migration")) != 0)
+		return r;
+	if ((r = user_version(s, &v)) != 0)
+		goto fail;
+	if (v > (int)NMIGRATIONS) {
+		r = cairn_error(CAIRN_E_STORE, "%s has schema version %d; this "
+		    "cairn-sub knows up to %zu: use the newer program that "
+		    "wrote it", s->path, v, NMIGRATIONS);
+		goto fail;
+	}
+	for (i = (size_t)v; i < NMIGRATIONS; i++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
+		if ((r = exec(s, migrations[i], "migrating the store")) != 0 ||
+		    (r = exec(s, sql, "migrating the store")) != 0)
+			goto fail;
+	}
+	return exec(s, "COMMIT", "committing the migration");
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* The store holds the CA's records: it must be the service user's alone
+ * (ESC4/5). */
+static int
+check_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return cairn_error(CAIRN_E_IO, "%s: %s%s", path,
+		    strerror(errno), errno == ELOOP ? " (a symlink: the store "
+		    "must be a plain file)" : "");
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cairn_error(CAIRN_E_IO, "%s: not a regular file", path);
+	}
+	close(fd);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return cairn_error(CAIRN_E_IO, "%s is writable by group or "
+		    "others (mode %03o): the CA's store must be writable by "
+		    "its service user alone; chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int
+store_open(const char *path, struct store **out)
+{
+	struct store *s = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = check_file(path)) != 0)
+		return r;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(path)) == NULL) {
+		free(s);
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		r = store_err(s, path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	/* WAL + FULL: see store.h.  foreign_keys: a certificate always
+	 * belongs to a request. */
+	if ((r = exec(s, "PRAGMA journal_mode = WAL", path)) != 0 ||
+	    (r = exec(s, "PRAGMA synchronous = FULL", path)) != 0 ||
+	    (r = exec(s, "PRAGMA foreign_keys = ON", path)) != 0 ||
+	    (r = migrate(s)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return r;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close_v2(s->db);
+	pthread_mutex_destroy(&s->mu);
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+void
+store_lock(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+}
+
+void
+store_unlock(struct store *s)
+{
+	pthread_mutex_unlock(&s->mu);
+}
+
+int
+store_begin(struct store *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->mu);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK)
+		return 0;
+	r = sqlite3_errcode(s->db) == SQLITE_BUSY ?
+	    cairn_error(CAIRN_E_STORE, "the store is busy (another process "
+		"holds its write lock for more than 10 s); try again") :
+	    store_err(s, "starting a transaction");
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int
+store_commit(struct store *s)
+{
+	int r = 0;
+
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		r = store_err(s, "committing");
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+void
+store_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The head of the chain as the table has it now. */
+static int
+head(struct store *s, struct audit_head *h)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	h->seq = 0;
+	memset(h->hash, '0', 64);
+	h->hash[64] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, line FROM audit ORDER BY "
+	    "seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_err(s, "reading the audit log");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		uint8_t md[32];
+		const void *line = sqlite3_column_text(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+
+		h->seq = (unsigned long long)sqlite3_column_int64(st, 0);
+		if (line == NULL || EVP_Digest(line, (size_t)len, md, NULL,
+		    EVP_sha256(), NULL) != 1)
+			r = cairn_error(CAIRN_E_CRYPTO, "hashing audit line "
+			    "%llu", h->seq);
+		else
+			cairn_hex(h->hash, md, 32, 0);
+	} else if (rc != SQLITE_DONE) {
+		r = store_err(s, "reading the audit log");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+insert_line(struct store *s, const struct audit_head *h, const char *line,
+    EVP_PKEY *pub)
+{
+	struct audit_head next = *h;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	/* What a verifier would refuse is never stored. */
+	if ((r = audit_advance(&next, line, strlen(line), pub)) != 0)
+		return cairn_error_prefix(r, "refusing an audit line: ");
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO audit (seq, line) VALUES "
+	    "(?, ?)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)next.seq) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, line, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		r = store_err(s, "writing the audit log");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+store_audit(struct store *s, const json_t *fields)
+{
+	struct audit_head h;
+	char *line = NULL;
+	int r;
+
+	if ((r = head(s, &h)) == 0 &&
+	    (r = audit_make_record(&h, fields, &line)) == 0)
+		r = insert_line(s, &h, line, NULL);
+	free(line);
+	return r;
+}
+
+int
+store_audit_checkpoint(struct store *s, EVP_PKEY *key, EVP_PKEY *pub,
+    const EVP_MD *md)
+{
+	struct audit_head h;
+	char *line = NULL;
+	int r;
+
+	if ((r = head(s, &h)) == 0 &&
+	    (r = audit_make_checkpoint(&h, key, pub, md, &line)) == 0)
+		r = insert_line(s, &h, line, pub);
+	free(line);
+	return r;
+}
+
+int
+store_audit_head(struct store *s, struct audit_head *h)
+{
+	int r;
+
+	store_lock(s);
+	r = head(s, h);
+	store_unlock(s);
+	return r;
+}
+
+int
+store_audit_export(struct store *s, char **buf, size_t *len)
+{
+	sqlite3_stmt *st = NULL;
+	char *b = NULL, *nb;
+	size_t n = 0, cap = 0, l;
+	int rc, r = 0;
+
+	*buf = NULL;
+	*len = 0;
+	store_lock(s);
+	if (sqlite3_prepare_v2(s->db, "SELECT line FROM audit ORDER BY seq",
+	    -1, &st, NULL) != SQLITE_OK) {
+		r = store_err(s, "reading the audit log");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		l = (size_t)sqlite3_column_bytes(st, 0);
+		if (n + l + 2 > cap) {
+			cap = (n + l + 2) * 2;
+			if ((nb = realloc(b, cap)) == NULL) {
+				r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+				goto out;
+			}
+			b = nb;
+		}
+		memcpy(b + n, sqlite3_column_text(st, 0), l);
+		n += l;
+		b[n++] = '\n';
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_err(s, "reading the audit log");
+		goto out;
+	}
+	if (b == NULL && (b = malloc(1)) == NULL) {
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*buf = b; /* transferred */
+	*len = n;
+	b = NULL;
+out:
+	sqlite3_finalize(st);
+	store_unlock(s);
+	free(b);
+	return r;
+}

@@ -1,0 +1,92 @@
+/*
+ * store.h: the online CA's durable store, one SQLite file.
+ *
+ * What "nothing is lost" needs from it (../shared/SECURITY.md):
+ *   - WAL mode with synchronous=FULL: a COMMIT that returned survives a
+ *     power cut (NORMAL may lose the last transactions);
+ *   - serial numbers unique by PRIMARY KEY, CRL numbers by PRIMARY KEY;
+ *   - the audit log is a table of the same hash-chained JSON lines as a
+ *     ceremony log (lib/audit.h), appended in the same transaction as what
+ *     it records: when the audit row cannot be written, the transaction
+ *     fails and nothing is signed or released;
+ *   - the schema is created and upgraded by numbered migrations in this
+ *     file; a store newer than the program is refused.
+ * Several processes may use one store (the daemon and the admin commands):
+ * writers take SQLite's write lock with BEGIN IMMEDIATE, and the audit
+ * chain's head is read inside each transaction, never cached.
+ *
+ * Threads: one connection per struct store, used under its mutex:
+ * store_begin() takes it, store_commit()/store_rollback() release it.
+ */
+#ifndef CAIRN_STORE_H
+#define CAIRN_STORE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "lib/audit.h"
+
+struct store;
+
+/* The schema version this program writes. */
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * store_open: open (creating, mode 0600) and migrate the store at `path`.
+ * Refuses a symlink, a file writable by group or others, and a store whose
+ * schema is newer than STORE_SCHEMA_VERSION.  Errors: CAIRN_E_STORE with
+ * SQLite's message and what to do, CAIRN_E_IO.
+ */
+int store_open(const char *path, struct store **out);
+void store_close(struct store *s);
+
+/* store_db: the connection, for modules that keep their own SQL; use it
+ * only between store_begin() and store_commit()/store_rollback(), or under
+ * store_lock(). */
+sqlite3 *store_db(struct store *s);
+
+/* store_lock / store_unlock: the mutex alone, for reads that need no
+ * transaction (each SQLite statement is its own consistent snapshot). */
+void store_lock(struct store *s);
+void store_unlock(struct store *s);
+
+/*
+ * store_begin: lock, BEGIN IMMEDIATE (waits up to 10 s for another
+ * process's write lock, then CAIRN_E_STORE "the store is busy").
+ * store_commit: COMMIT (durable when it returns 0) and unlock; on failure
+ * the transaction is rolled back, unlocked, and CAIRN_E_STORE returned.
+ * store_rollback: ROLLBACK and unlock.
+ */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/*
+ * store_audit: append a record with `fields` to the audit chain, inside
+ * the current transaction.  store_audit_checkpoint: append a checkpoint
+ * signed by `key` (verified with `pub` before it is stored).
+ */
+int store_audit(struct store *s, const json_t *fields);
+int store_audit_checkpoint(struct store *s, EVP_PKEY *key, EVP_PKEY *pub,
+    const EVP_MD *md);
+
+/* store_audit_head: the chain's head (outside a transaction: locks). */
+int store_audit_head(struct store *s, struct audit_head *h);
+
+/*
+ * store_audit_export: the whole chain as JSON lines ("\n" after each),
+ * what `audit_verify_mem` checks.  *buf new (free()).
+ */
+int store_audit_export(struct store *s, char **buf, size_t *len);
+
+/* store_err: CAIRN_E_STORE with "what: SQLite's message". */
+int store_err(struct store *s, const char *what);
+
+/* store_now: the time the store records, seconds since the epoch.  Tests
+ * may set CAIRN_TEST_NOW. */
+long long store_now(void);
+
+#endif /* CAIRN_STORE_H */

@@ -1,0 +1,268 @@
+#!/bin/bash
+# sub-ca.sh: the online CA's life: init, the root's sign-subordinate
+# ceremony, import of the signed media, then the daemon driven by curl
+# with CSRs made by openssl req; every certificate checked by openssl
+# verify, GnuTLS certtool and NSS vfychain up to the ceremony's root;
+# template enforcement (ESC1/ESC6/ESC15), 403 for a template an account
+# may not use, approval and role separation (ESC7), revocation visible in
+# the next CRL (openssl crl), plain HTTP and NTLM refused (ESC8), bad
+# input answered with a 4xx while others are served, SIGTERM, and the
+# audit log verified.
+. "$CAIRN_SRCDIR/tests/integration/lib.sh"
+plan 56
+
+SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
+D="$T/hsm"
+pinfile "$T/user.pin" 123456
+pinfile "$T/so.pin" 987654
+H=(--data "$D" --pin-file "$T/user.pin" --batch)
+cd "$T" || exit 1
+NB=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+# Two free ports for the daemon.
+read -r HTTPS HTTP < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+
+# ---- the root ----------------------------------------------------------
+"$ROOT" token init --data "$D" --label Root --so-pin-file "$T/so.pin" \
+	--pin-file "$T/user.pin" >/dev/null
+cat >root-init.yaml <<EOF
+ceremony: root-init
+operator: Alice Operator
+witnesses: [Bob Witness]
+token: { label: Root }
+key: { label: root-key, type: ec-p384 }
+certificate:
+  subject: { C: DE, O: Cairn Test, CN: Cairn Test Root }
+  not_before: $NB
+  validity: 20y
+  path_length: 1
+EOF
+"$ROOT" run root-init.yaml --media m1 "${H[@]}" >/dev/null 2>&1
+
+# ---- init --------------------------------------------------------------
+S="$T/sub"
+check_out "init makes the key in its own token, a CSR, config and store" \
+	"public key SHA-256.*sub-ca.csr" bash -c "'$SUB' init --data '$S' \
+	--media req --subject 'CN=Cairn Test Issuing CA,O=Cairn Test,C=DE' \
+	--https 127.0.0.1:$HTTPS --http 127.0.0.1:$HTTP 2>&1 | tr '\n' ' '"
+check_out "the PIN files and the store are private (600)" "^600 600 600 $" \
+	bash -c "stat -c '%a' '$S/user.pin' '$S/so.pin' '$S/ca.db' | tr '\n' ' '"
+check_fail "a second init in the same directory is refused" 1 "exists" \
+	"$SUB" init --data "$S" --media req2
+check_out "the CSR verifies (openssl req)" "verify OK|Certificate request self-signature verify OK" \
+	openssl req -in req/sub-ca.csr -noout -verify
+check_fail "serve before import says what to do" 1 "import" \
+	"$SUB" serve --data "$S"
+
+# ---- the root signs it; import -----------------------------------------
+cat >sign-sub.yaml <<EOF
+ceremony: sign-subordinate
+operator: Alice Operator
+witnesses: [Bob Witness]
+token: { label: Root }
+key: { label: root-key }
+issuer: m1/root.pem
+request: req/sub-ca.csr
+certificate:
+  not_before: $NB
+  validity: 5y
+  crl_urls: [http://127.0.0.1:$HTTP/crl/root.crl]
+EOF
+"$ROOT" run sign-sub.yaml --media m2 "${H[@]}" >/dev/null 2>&1
+cp -r m2 m2-tampered
+echo x >>m2-tampered/sub-ca.pem
+check_fail "import refuses tampered media" 1 "changed|digest" \
+	"$SUB" import --data "$S" --media m2-tampered --root m1/root.pem
+check_fail "the first import needs the root to pin" 2 "--root" \
+	"$SUB" import --data "$S" --media m2
+check_out "import verifies the media and installs the certificate" \
+	"verify.*ca.pem" bash -c "'$SUB' import --data '$S' --media m2 \
+	--root m1/root.pem 2>&1 | tr '\n' ' '"
+check_out "the installed CA certificate verifies against the root" ": OK" \
+	openssl verify -CAfile m1/root.pem "$S/ca.pem"
+check_out "a first CRL is published" "CRL Number: *1 " \
+	bash -c "openssl crl -inform DER -in '$S/publish/ca.crl' -noout -text | tr -s '\n ' ' '"
+
+# ---- accounts and roles --------------------------------------------------
+printf 'alice-password-1\n' >alice.pw
+printf 'bob-password-123\n' >bob.pw
+printf 'carol-password-1\n' >carol.pw
+check "an enrollee account with a password" \
+	"$SUB" account add alice --data "$S" --role enrollee \
+	--email alice@example.org --password-file alice.pw
+"$SUB" account add bob --data "$S" --role manager --password-file bob.pw >/dev/null
+"$SUB" account add carol --data "$S" --role admin --password-file carol.pw >/dev/null
+check_fail "separation: a manager cannot also be admin" 1 "at most one of admin, manager and auditor" \
+	"$SUB" account role bob --role admin --data "$S"
+"$SUB" account role carol --role enrollee --data "$S" >/dev/null
+
+# A template that needs approval and is open to enrollees (ESC7 below).
+sed -e 's/^template: WebServer/template: ApprovedServer/' \
+	-e 's/^approval: false/approval: true/' \
+	"$S/templates/WebServer.yaml" >"$S/templates/ApprovedServer.yaml"
+chmod 600 "$S/templates/ApprovedServer.yaml"
+
+# ---- the daemon ----------------------------------------------------------
+"$SUB" serve --data "$S" --pid-file serve.pid >serve.log 2>&1 &
+for _ in $(seq 50); do
+	curl -s -o /dev/null "http://127.0.0.1:$HTTP/ca/ca.der" && break
+	sleep 0.2
+done
+PID=$(cat serve.pid 2>/dev/null)
+check_out "serve prints its URLs" "REST: +https://127.0.0.1:$HTTPS/api/v1/" cat serve.log
+C=(curl -s --cacert m1/root.pem)
+API="https://127.0.0.1:$HTTPS/api/v1"
+
+# post USER TEMPLATE CSRFILE OUT: POST the CSR, print the HTTP status
+post() {
+	"${C[@]}" -u "$1:$(cat "$1.pw")" -o "$4" -w '%{http_code}' \
+		-H 'Content-Type: application/pkcs10' --data-binary @"$3" \
+		"$API/requests?template=$2"
+}
+cert_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout www.key -subj "/CN=www.example.org" \
+	-addext "subjectAltName=DNS:www.example.org,DNS:api.example.org" \
+	-out www.csr 2>/dev/null
+check_eq "REST issues a WebServer certificate (201)" 201 "$(post alice WebServer www.csr www.json)"
+cert_of www.json certificate >www.pem
+cert_of www.json chain >www-chain.pem
+check_out "the server's TLS certificate verified with only the root (curl)" "." \
+	"${C[@]}" "https://127.0.0.1:$HTTPS/"
+check_out "openssl verify: leaf -> sub -> root" "www.pem: OK" \
+	openssl verify -CAfile m1/root.pem -untrusted "$S/ca.pem" www.pem
+check_out "GnuTLS certtool --verify-chain" "Chain verification output: Verified" \
+	bash -c "cat www.pem '$S/ca.pem' m1/root.pem | certtool --verify-chain"
+mkdir nssdb && certutil -N -d nssdb --empty-password
+certutil -A -d nssdb -n root -t "C,," -i m1/root.pem
+certutil -A -d nssdb -n sub -t ",," -i "$S/ca.pem"
+openssl x509 -in www.pem -outform DER -out www.der
+check_out "NSS vfychain validates the chain to the root" "Chain is good" \
+	vfychain -d nssdb -u 1 -pp www.der
+check_out "the certificate has the template's EKU, the CSR's names, CDP and AIA" \
+	"TLS Web Server Authentication.*URI:http://127.0.0.1:$HTTP/crl/ca.crl.*CA Issuers - URI:http://127.0.0.1:$HTTP/ca/ca.der.*DNS:www.example.org, DNS:api.example.org" \
+	bash -c "openssl x509 -in www.pem -noout -text | tr '\n' ' '"
+check_out "a 128-bit serial" "^serial=[0-7][0-9A-F]{31}$" \
+	openssl x509 -in www.pem -noout -serial
+check_out "the chain download is the CA and the root" "Cairn Test Issuing CA.*Cairn Test Root" \
+	bash -c "'${C[0]}' -s --cacert m1/root.pem '$API/ca/chain' | openssl storeutl -noout -text /dev/stdin 2>/dev/null | grep Subject: | tr '\n' ' '"
+
+# ESC1 / ESC6 / ESC15: ClientAuth takes no names from the request.
+cat >evil.cnf <<'EOF'
+[req]
+distinguished_name = dn
+attributes = attrs
+prompt = no
+[dn]
+CN = administrator
+O = Evil Corp
+[attrs]
+challengePassword = san:upn=administrator@example.org
+[ext]
+subjectAltName = email:administrator@example.org,DNS:dc01.example.org,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@example.org
+extendedKeyUsage = clientAuth, 1.3.6.1.4.1.311.20.2.1
+1.3.6.1.4.1.311.21.10 = ASN1:SEQUENCE:apppol
+[apppol]
+p1 = SEQUENCE:pol1
+[pol1]
+o = OID:1.3.6.1.4.1.311.20.2.1
+EOF
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout evil.key -config evil.cnf -reqexts ext -out evil.csr 2>/dev/null
+check_eq "a CSR asking for administrator names is issued on ClientAuth" 201 \
+	"$(post alice ClientAuth evil.csr evil.json)"
+cert_of evil.json certificate >evil.pem
+check_out "ESC1: the subject is the account, not the CSR's" "^subject=O = Example Organisation, CN = alice$" \
+	openssl x509 -in evil.pem -noout -subject
+check "ESC1/ESC6: no SAN at all, from the extension or the attribute" \
+	bash -c "openssl x509 -in evil.pem -noout -text >evil.txt && grep -q 'Client Authentication' evil.txt && ! grep -Ei 'Alternative|administrator|dc01' evil.txt"
+check "ESC15: no application policies, no certificate-request-agent EKU" \
+	bash -c "grep -q 'Client Authentication' evil.txt && ! grep -E '1\.3\.6\.1\.4\.1\.311\.(21\.10|20\.2\.1)|Agent' evil.txt"
+check_out "the response names what was dropped" "dropped|ignored" cat evil.json
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout o.key -subj "/CN=evil.attacker.net" \
+	-addext "subjectAltName=DNS:evil.attacker.net" -out outside.csr 2>/dev/null
+check_eq "WebServer refuses a name outside its suffixes (422)" 422 \
+	"$(post alice WebServer outside.csr out.json)"
+check_eq "an account without the template's role gets 403" 403 \
+	"$(post bob WebServer www.csr bob.json)"
+check_eq "an unknown template is 404" 404 "$(post alice NoSuchTemplate www.csr x.json)"
+check_eq "a wrong password is 401" 401 \
+	"$("${C[@]}" -u alice:wrong -o /dev/null -w '%{http_code}' --data-binary @www.csr "$API/requests?template=WebServer")"
+
+# Approval and ESC7.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout ocsp.key -subj "/CN=ocsp.example.org" -out ocsp.csr 2>/dev/null
+check_eq "OCSPSigning needs approval: 202 pending" 202 "$(post carol OCSPSigning ocsp.csr ocsp.json)"
+RID=$(cert_of ocsp.json id)
+check_eq "the admin who asked cannot approve (not a manager)" 403 \
+	"$("${C[@]}" -u carol:carol-password-1 -o /dev/null -w '%{http_code}' -X POST "$API/requests/$RID/approve")"
+check_out "the request shows pending to its requester" '"status":"pending"' \
+	"${C[@]}" -u carol:carol-password-1 "$API/requests/$RID"
+check_eq "the manager approves: 201 with the certificate" 201 \
+	"$("${C[@]}" -u bob:bob-password-123 -o appr.json -w '%{http_code}' -X POST "$API/requests/$RID/approve")"
+cert_of appr.json certificate >ocsp.pem
+check_out "the OCSP signer has OCSPSigning and ocsp-nocheck" "OCSP Signing.*OCSP No Check" \
+	bash -c "openssl x509 -in ocsp.pem -noout -text | tr '\n' ' '"
+printf 'dave-password-12\n' >dave.pw
+"$SUB" account add dave --data "$S" --role manager --password-file dave.pw >/dev/null
+"$SUB" account role dave --role enrollee --data "$S" >/dev/null
+check_eq "a manager's own pending request..." 202 "$(post dave ApprovedServer www.csr dave.json)"
+DID=$(cert_of dave.json id 2>/dev/null)
+check_eq "...cannot be approved by that manager (ESC7)" 403 \
+	"$("${C[@]}" -u dave:dave-password-12 -o /dev/null -w '%{http_code}' -X POST "$API/requests/$DID/approve")"
+
+# Revocation and the CRL.
+SERIAL=$(cert_of www.json serial)
+check_eq "an enrollee cannot revoke" 403 \
+	"$("${C[@]}" -u alice:alice-password-1 -o /dev/null -w '%{http_code}' -X POST -d '{"reason":"keyCompromise"}' "$API/certificates/$SERIAL/revoke")"
+t0=$(date +%s%N)
+check_eq "the manager revokes it" 200 \
+	"$("${C[@]}" -u bob:bob-password-123 -o /dev/null -w '%{http_code}' -X POST -d '{"reason":"keyCompromise"}' "$API/certificates/$SERIAL/revoke")"
+curl -s -o now.crl "http://127.0.0.1:$HTTP/crl/ca.crl"
+t1=$(date +%s%N)
+check_out "the CRL served at the CDP lists it with its reason (openssl crl)" \
+	"Serial Number: ${SERIAL^^}.*Key Compromise" \
+	bash -c "openssl crl -inform DER -in now.crl -noout -text | tr '\n' ' '"
+check_out "the CRL verifies with the CA certificate" "verify OK" \
+	openssl crl -inform DER -in now.crl -noout -CAfile <(cat "$S/ca.pem" m1/root.pem)
+check_eq "revoked and published within a second" 1 "$(( (t1 - t0) < 1000000000 ))"
+
+# ESC8 and plain HTTP.
+check_eq "a POST over plain HTTP is refused (403)" 403 \
+	"$(curl -s -o /dev/null -w '%{http_code}' --data-binary @www.csr "http://127.0.0.1:$HTTP/api/v1/requests?template=WebServer")"
+check_eq "an NTLM Authorization header is refused (401)" 401 \
+	"$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Authorization: NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==' --data-binary @www.csr "$API/requests?template=WebServer")"
+
+# Bad input.
+head -c 300 www.csr >trunc.csr
+check_eq "a truncated CSR is 400" 400 "$(post alice WebServer trunc.csr bad.json)"
+check_out "with a message that says so" "bad_csr" cat bad.json
+openssl req -in www.csr -outform DER -out www.csr.der
+python3 -c 'import sys; b=bytearray(open("www.csr.der","rb").read()); b[-5]^=1; open("badsig.der","wb").write(b)'
+check_eq "a CSR with a bad signature is 400" 400 "$(post alice WebServer badsig.der bad2.json)"
+check_out "...saying the signature does not verify" "signature does not verify" cat bad2.json
+head -c 10000000 /dev/zero >big.bin
+check_eq "a 10 MB body is 413" 413 "$(post alice WebServer big.bin /dev/null)"
+exec 7<>/dev/tcp/127.0.0.1/"$HTTPS"
+printf 'GET / HT' >&7
+check_eq "a client that never finishes does not block others" 201 \
+	"$(post alice WebServer www.csr www2.json)"
+exec 7>&-
+
+# Stop, and the audit log.
+kill -TERM "$PID"
+for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.2; done
+check_fail "SIGTERM stops the daemon" 1 "" kill -0 "$PID"
+check_out "it said it stopped cleanly" "stopped" cat serve.log
+check_out "the audit log verifies with the CA's key" "chain intact" \
+	"$SUB" audit verify --data "$S" --out audit.jsonl
+check_out "the refusals are in it, with their reasons" 'CAIRN_E_POLICY","event":"request refused","prev":"[0-9a-f]+","reason":"subject CN .*CAIRN_E_DENIED","event":"approval refused' \
+	bash -c "tr '\n' ' ' <audit.jsonl"
+check_out "cairn-root audit verify agrees on the export" "." \
+	bash -c "head -n \$(grep -n '\"type\":\"checkpoint\"' audit.jsonl | tail -1 | cut -d: -f1) audit.jsonl >a2.jsonl && '$ROOT' audit verify a2.jsonl --root '$S/ca.pem'"
+check_out "list shows the revoked certificate" "$SERIAL.*keyCompromise" \
+	"$SUB" list --data "$S" --status revoked
