@@ -239,7 +239,7 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 	}
 	if (strcmp(req->path, "/") == 0) {
 		http_resp_text(resp, 200, "text/plain; charset=utf-8",
-		    "Cairn issuing CA. REST: /api/v1/ (docs/rest-api.md); CRL: "
+		    "Cairn issuing CA. REST: /api/v1/ (docs/cairn-sub.md); CRL: "
 		    "/crl/ca.crl; CA: /ca/ca.der, /ca/chain.pem\n");
 		return;
 	}

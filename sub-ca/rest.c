@@ -394,7 +394,7 @@ rest_handle(struct server *srv, const struct http_request *req,
 		cert_get(srv, req, resp, serial);
 	} else {
 		rest_error(resp, 404, "not_found", "no such API path; see "
-		    "docs/rest-api.md");
+		    "docs/cairn-sub.md");
 	}
 	actor_clear(&who);
 }

@@ -15,7 +15,7 @@
  *     then only when they match its patterns (ESC1).
  *
  * The file format (every key checked, unknown keys refused with a
- * suggestion; docs/templates.md is the operator's description):
+ * suggestion; docs/templates.md describes them for operators):
  *
  *   template: WebServer              # the name enrollees ask for
  *   version: 1                       # integer >= 1, raise on each change
