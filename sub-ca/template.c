@@ -52,6 +52,8 @@ static const char *const top_keys[] = { "template", "version",
 	"extended_key_usage", "policies", "ocsp_nocheck", "subject", "san",
 	"csr_extensions", NULL };
 static const char *const froms[] = { "request", "account", NULL };
+static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char *const key_names[] = { "rsa-2048", "rsa-3072",
 	"rsa-4096", "ec-p256", "ec-p384", NULL };
 static const unsigned key_bits[] = { TPL_KEY_RSA_2048, TPL_KEY_RSA_3072,
@@ -187,7 +189,7 @@ dn_nid(const char *type)
 {
 	size_t i;
 
-	for (i = 0; i < N_DN_TYPES; i++)
+	for (i = 0; type != NULL && i < N_DN_TYPES; i++)
 		if (strcmp(dn_types[i].type, type) == 0)
 			return dn_types[i].nid;
 	return NID_undef;
@@ -601,7 +603,7 @@ load_subject_rule(struct cfg_check *chk, const struct cfg_node *v,
 		    "(else an enrollee could ask for any name)", sr->type);
 	for (i = 0; seq != NULL && i < n; i++) {
 		s = cfg_scalar(cfg_item(seq, i));
-		if (s[strspn(s, "*")] == '\0')
+		if (s[0] != '\0' && s[strspn(s, "*")] == '\0')
 			cfg_fail(chk, cfg_item(seq, i), "subject.%s.patterns: "
 			    "\"%s\" matches any name; write the names an "
 			    "enrollee may ask for, such as \"*.example.org\"",
@@ -637,10 +639,13 @@ load_subject(struct cfg_check *chk, const struct cfg_node *root,
 			    "emailAddress", type);
 			continue;
 		}
-		sr = &t->subject[t->n_subject++];
-		if ((sr->type = strdup(type)) == NULL)
+		sr = &t->subject[t->n_subject];
+		if ((sr->type = strdup(type)) == NULL) {
 			cfg_fail(chk, v, "out of memory");
-		else if (cfg_type(v) == CFG_MAP)
+			continue;
+		}
+		t->n_subject++;
+		if (cfg_type(v) == CFG_MAP)
 			load_subject_rule(chk, v, sr);
 		else if ((sr->from = TPL_FIXED, s = cfg_want_str(chk, subj,
 		    type, 1, NULL)) == NULL)
@@ -819,8 +824,8 @@ template_load_mem(const char *name, const char *buf, size_t len,
 	}
 	cfg_keys(&chk, root, top_keys);
 	if ((s = cfg_want_str(&chk, root, "template", 1, NULL)) != NULL &&
-	    (strlen(s) > TPL_NAME_MAX || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(s)))
+	    (s[0] == '\0' || strlen(s) > TPL_NAME_MAX ||
+	    s[strspn(s, name_chars)] != '\0'))
 		cfg_fail(&chk, cfg_get(root, "template"), "template: \"%s\" is "
 		    "not a template name (1 to 64 letters, digits, '-' and "
 		    "'_')", s);
@@ -865,15 +870,17 @@ out:
 	return CAIRN_E_CONFIG;
 }
 
-/* Read `path` (O_NOFOLLOW, at most CFG_FILE_MAX bytes) and load it. */
-static int
-load_path(const char *path, struct template **out, struct cfg_errors *errs)
+int
+template_load_file(const char *path, struct template **out,
+    struct cfg_errors *errs)
 {
 	const char *msg;
 	size_t len = 0;
 	char *buf;
 	int r;
 
+	*out = NULL;
+	/* O_NOFOLLOW, a regular file, at most CFG_FILE_MAX bytes. */
 	if ((r = cairn_read_file(path, CFG_FILE_MAX, &buf, &len)) != 0) {
 		/* The detail reads "path: reason"; errs adds its own path. */
 		msg = cairn_errmsg(r);
@@ -885,19 +892,6 @@ load_path(const char *path, struct template **out, struct cfg_errors *errs)
 	}
 	r = template_load_mem(path, buf, len, out, errs);
 	free(buf);
-	return r;
-}
-
-int
-template_load_file(const char *path, struct template **out,
-    struct cfg_errors *errs)
-{
-	struct cfg_errors own = { 0 };
-	int r;
-
-	*out = NULL;
-	r = load_path(path, out, errs != NULL ? errs : &own);
-	cfg_errors_free(&own);
 	return r;
 }
 
@@ -969,7 +963,7 @@ is_yaml(const struct dirent *de)
 {
 	size_t len = strlen(de->d_name);
 
-	return de->d_name[0] != '.' && len > 5 &&
+	return de->d_name[0] != '.' && de->d_type != DT_DIR && len > 5 &&
 	    strcmp(de->d_name + len - 5, ".yaml") == 0;
 }
 
@@ -1029,7 +1023,7 @@ template_load_dir(const char *dir, struct template_set **out,
 			continue;
 		if (!S_ISREG(st.st_mode))
 			cfg_errors_add(errs, path, 0, "not a regular file");
-		else if (load_path(path, &t, errs) == 0)
+		else if (template_load_file(path, &t, errs) == 0)
 			s->t[s->n++] = t;
 	}
 	if (s->n == 0 && errs->n == n0)
@@ -1214,6 +1208,10 @@ apply_attributes(struct apply *a, X509_REQ *csr,
 	char oid[128], nm[128];
 	int i, j, nid, nreq = 0;
 
+	if (X509_REQ_get_attr_count(csr) > CAIRN_CSR_NAMES_MAX)
+		return cairn_error(CAIRN_E_CSR, "the request carries %d "
+		    "attributes, more than the %d allowed",
+		    X509_REQ_get_attr_count(csr), CAIRN_CSR_NAMES_MAX);
 	for (i = 0; i < X509_REQ_get_attr_count(csr); i++) {
 		attr = X509_REQ_get_attr(csr, i);
 		obj = X509_ATTRIBUTE_get0_object(attr);
@@ -1261,7 +1259,7 @@ pattern_match(char *const *patterns, const char *v, char *pats, size_t size)
 	size_t k;
 
 	pats[0] = '\0';
-	for (k = 0; patterns[k] != NULL; k++) {
+	for (k = 0; patterns != NULL && patterns[k] != NULL; k++) {
 		if (fnmatch(patterns[k], v, 0) == 0)
 			return 1;
 		snprintf(pats + strlen(pats), size - strlen(pats), "%s\"%s\"",
@@ -1328,12 +1326,12 @@ apply_subject(struct apply *a, X509_REQ *csr)
 		if (used[idx])
 			continue;
 		e = X509_NAME_get_entry(name, idx);
-		OBJ_obj2txt(typ, sizeof(typ), X509_NAME_ENTRY_get_object(e), 0);
-		for (i = 0; i < N_DN_TYPES; i++)
-			if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) ==
-			    dn_types[i].nid)
-				cairn_strlcpy(typ, dn_types[i].type,
-				    sizeof(typ));
+		/* OpenSSL's short names are the template's ("CN", "DC",
+		 * "serialNumber"); unknown types show as dotted OIDs. */
+		OBJ_obj2txt(typ, sizeof(typ), X509_NAME_ENTRY_get_object(e), 1);
+		if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) != NID_undef)
+			cairn_strlcpy(typ, OBJ_nid2sn(OBJ_obj2nid(
+			    X509_NAME_ENTRY_get_object(e))), sizeof(typ));
 		v = utf8_of(X509_NAME_ENTRY_get_data(e), &len);
 		show(v != NULL ? (void *)v : "?", v != NULL ? (size_t)len : 1,
 		    sh);
@@ -1359,12 +1357,29 @@ show_gen(const GENERAL_NAME *g, char out[SHOW_SIZE])
 {
 	char buf[TPL_SHOW_MAX * 2];
 	BIO *b = BIO_new(BIO_s_mem());
+	ASN1_OBJECT *oid;
+	ASN1_TYPE *v;
 	int n = 0;
 
 	/* GENERAL_NAME_print names each kind as `openssl x509 -text`
-	 * does; what it prints is the request's, so it is shown escaped. */
-	if (b != NULL && GENERAL_NAME_print(b, (GENERAL_NAME *)g) == 1)
+	 * does, except for otherNames it does not know, whose type is
+	 * worth showing; all of it is the request's, so shown escaped. */
+	if (GENERAL_NAME_get0_otherName(g, &oid, &v) == 1 &&
+	    OBJ_obj2nid(oid) == NID_undef) {
+		memcpy(buf, "othername:", 10);
+		OBJ_obj2txt(buf + 10, (int)sizeof(buf) - 10, oid, 1);
+		n = (int)strlen(buf);
+		if (v != NULL && v->type == V_ASN1_UTF8STRING &&
+		    v->value.utf8string->length < (int)sizeof(buf) - n - 1) {
+			buf[n++] = ':';
+			memcpy(buf + n, v->value.utf8string->data,
+			    (size_t)v->value.utf8string->length);
+			n += v->value.utf8string->length;
+		}
+	} else if (b != NULL && GENERAL_NAME_print(b, (GENERAL_NAME *)g) ==
+	    1) {
 		n = BIO_read(b, buf, sizeof(buf));
+	}
 	BIO_free(b);
 	ERR_clear_error();
 	show(buf, n > 0 ? (size_t)n : 0, out);
@@ -1454,16 +1469,18 @@ apply_san(struct apply *a, STACK_OF(X509_EXTENSION) *exts, const char *cn)
 			continue;
 		}
 		show_gen(g, shown);
-		if (!any)
+		if (k >= 0 && rules[k]->from == TPL_ACCOUNT)
+			note(a, "subjectAltName: template %s takes the %s "
+			    "names from the account; dropped %s", t->name,
+			    gen_kinds[type], shown);
+		else if (!any)
 			note(a, "subjectAltName: template %s takes no names "
 			    "from requests; dropped %s", t->name, shown);
 		else
-			note(a, "subjectAltName: template %s takes %s %s "
-			    "names%s; dropped %s", t->name, k >= 0 &&
-			    rules[k]->from == TPL_ACCOUNT ? "the" : "no",
+			note(a, "subjectAltName: template %s takes no %s "
+			    "names from requests; dropped %s", t->name,
 			    type >= 0 && type <= GEN_RID ? gen_kinds[type] :
-			    "such", k >= 0 && rules[k]->from == TPL_ACCOUNT ?
-			    " from the account" : " from requests", shown);
+			    "such", shown);
 	}
 	if (r != 0)
 		goto out;
@@ -1475,15 +1492,15 @@ apply_san(struct apply *a, STACK_OF(X509_EXTENSION) *exts, const char *cn)
 		r = CAIRN_E_NOMEM;
 		goto out;
 	}
-	for (k = 0; k < 3; k++)
-		if (rules[k]->from == TPL_REQUEST &&
-		    profile_strv_len(*lists[k]) > (size_t)rules[k]->max) {
-			r = cairn_error(CAIRN_E_POLICY, "subjectAltName: %zu %s "
-			    "names, more than the %d template %s allows",
+	for (k = 0; k < 3 && r == 0; k++)
+		if (rules[k]->from == TPL_REQUEST && profile_strv_len(
+		    *lists[k]) > (size_t)rules[k]->max)
+			r = cairn_error(CAIRN_E_POLICY, "subjectAltName: %zu "
+			    "%s names, more than the %d template %s allows",
 			    profile_strv_len(*lists[k]), gen_kinds[types[k]],
 			    rules[k]->max, t->name);
-			goto out;
-		}
+	if (r != 0)
+		goto out;
 	if (t->email.from != TPL_ACCOUNT)
 		goto out;
 	if (a->id->email == NULL || email_problem(NULL, a->id->email) != NULL)
@@ -1556,7 +1573,8 @@ template_apply(const struct template *t, const struct tpl_identity *id,
 		    "to authenticated accounts", t->name);
 	/* Filled here alone, so that a refusal can leave p as it came. */
 	if (p->subject != NULL || p->eku != NULL || p->policies != NULL ||
-	    p->san_dns != NULL || p->san_ip != NULL || p->san_email != NULL)
+	    p->san_dns != NULL || p->san_ip != NULL || p->san_email != NULL ||
+	    p->san_uri != NULL)
 		return cairn_error(CAIRN_E_INVAL, "template_apply: the "
 		    "profile holds names or usages already");
 	if ((pub = X509_REQ_get0_pubkey(csr)) == NULL)
@@ -1614,6 +1632,8 @@ out:
 			p->key_usage &= ~(unsigned)(PROFILE_KU_KEY_ENCIPHERMENT
 			    | PROFILE_KU_DATA_ENCIPHERMENT);
 		p->ocsp_nocheck = t->ocsp_nocheck;
+		p->ca = 0; /* templates issue end entities, whatever came */
+		p->path_len = -1;
 		p->not_before = now - 60;
 		p->not_after = now + t->validity;
 		*notes = a.notes; /* transferred */

@@ -45,17 +45,28 @@
  * Load-time lint (template_load_*), each refusal with its reason:
  *   - extended_key_usage empty or containing anyExtendedKeyUsage (ESC2);
  *   - an authentication template (EKU clientAuth, smartcardLogon
- *     1.3.6.1.4.1.311.20.2.2, PKINIT client 1.3.6.1.5.2.3.4) that takes
- *     any subject field or SAN `from: request` without `approval: true`
- *     (ESC1);
+ *     1.3.6.1.4.1.311.20.2.2, PKINIT client 1.3.6.1.5.2.3.4, and the
+ *     certificate request agent 1.3.6.1.4.1.311.20.2.1 of ESC3) that
+ *     takes any subject field or SAN `from: request` without
+ *     `approval: true` (ESC1);
  *   - csr_extensions naming an extension the template makes (basic
  *     constraints, key usage, EKU, SAN, SKI/AKI, CDP, AIA, policies, name
- *     constraints, ocsp-nocheck) or 1.3.6.1.4.1.311.21.10 (ESC15);
+ *     constraints, ocsp-nocheck, policy mappings/constraints, inhibit
+ *     anyPolicy) or 1.3.6.1.4.1.311.21.10 (ESC15), and those that would
+ *     claim more than the template says: Microsoft's SID extension
+ *     1.3.6.1.4.1.311.25.2, its template extensions 1.3.6.1.4.1.311.20.2
+ *     and .21.7, CT's SCT list and precertificate poison;
  *   - keyCertSign or cRLSign in key_usage (end entities only);
  *   - ocsp_nocheck without OCSPSigning; no subject field and no SAN source;
  *   - enroll with no role and no group (nobody could use it);
  *   - a `from: request` name rule without patterns/suffixes/networks/
- *     domains (an enrollee could ask for anything).
+ *     domains (an enrollee could ask for anything), or with a pattern of
+ *     '*' alone, a suffix that is no domain name (trailing dot, '*'), a
+ *     network with host bits set or of prefix /0;
+ *   - and the plain checks: validity outside 1h..825d, template names
+ *     other than 1..64 of [A-Za-z0-9_-], key_usage and keys required and
+ *     non-empty, subject values profile_subject_add() would refuse,
+ *     include_cn without a subject CN.  `max` defaults to 1.
  */
 #ifndef CAIRN_TEMPLATE_H
 #define CAIRN_TEMPLATE_H
@@ -148,9 +159,11 @@ void template_free(struct template *t);
  * template_load_dir: every "*.yaml" file in `dir` (no other files are
  * read; subdirectories are ignored).  Refuses, with the reason in `errs`:
  * any template that fails to load; two templates of the same name; a
- * file or the directory itself writable by group or others, or a symlink
- * (ESC4/5: templates are the CA's policy, owned by its service user).  An
- * empty directory is an error too.
+ * file or the directory itself writable by group or others, owned by
+ * neither root nor the effective user, or a symlink (ESC4/5: templates
+ * are the CA's policy, owned by its service user); a non-regular file;
+ * more than CAIRN_TEMPLATES_MAX files.  An empty directory is an error
+ * too.  Files starting with '.' are skipped, as a shell's *.yaml would.
  */
 int template_load_dir(const char *dir, struct template_set **out,
     struct cfg_errors *errs);
@@ -195,7 +208,9 @@ int template_may_enroll(const struct template *t,
  *     the request, and other GeneralName kinds, are dropped with a note);
  *     TPL_ACCOUNT email is id->email (CAIRN_E_POLICY when the account has
  *     none);
- *   - key usage, EKU, policies, ocsp_nocheck from the template;
+ *   - key usage, EKU, policies, ocsp_nocheck from the template (EC keys
+ *     never get keyEncipherment or dataEncipherment, RFC 8813); p->ca is
+ *     cleared (end entities only);
  *   - not_before = now - 60 (clock skew of relying parties), not_after =
  *     now + validity (the caller clamps to the CA's own notAfter);
  *   - CSR extensions whose OID is in csr_extensions are copied into
@@ -206,7 +221,11 @@ int template_may_enroll(const struct template *t,
  * per dropped item ("subjectAltName: template ClientAuth takes no names
  * from requests; dropped DNS:evil.example.org"), or NULL when nothing was
  * dropped; free each and the array.  Returns 0 or CAIRN_E_POLICY /
- * CAIRN_E_CSR / CAIRN_E_NOMEM with the detail set.
+ * CAIRN_E_CSR / CAIRN_E_NOMEM with the detail set.  CAIRN_E_CSR also
+ * for two extension requests, an extension asked for twice, or more
+ * than CAIRN_CSR_NAMES_MAX subject fields, SANs, extensions or
+ * attributes; CAIRN_E_INVAL for a `p` that holds a subject, SANs, EKUs
+ * or policies already.  On failure `p` is left as it came.
  */
 int template_apply(const struct template *t, const struct tpl_identity *id,
     X509_REQ *csr, long long now, struct profile *p, char ***notes);
