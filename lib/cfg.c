@@ -231,6 +231,19 @@ errs_append(struct cfg_errors *errs, char *msg)
 	errs->msg[errs->n++] = msg;
 }
 
+int
+cfg_errors_detail(const struct cfg_errors *errs)
+{
+	char msg[CAIRN_ERRMSG_MAX];
+	size_t i, len = 0;
+
+	msg[0] = '\0';
+	for (i = 0; i < errs->n && len < sizeof(msg) - 1; i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+		    i > 0 ? "\n" : "", errs->msg[i]);
+	return cairn_error(CAIRN_E_CONFIG, "%s", msg);
+}
+
 void
 cfg_errors_free(struct cfg_errors *errs)
 {

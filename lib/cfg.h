@@ -44,6 +44,10 @@ struct cfg_errors {
 /* cfg_errors_free: free the messages; the struct itself may be static. */
 void cfg_errors_free(struct cfg_errors *errs);
 
+/* cfg_errors_detail: make every message, one per line (cut at
+ * CAIRN_ERRMSG_MAX), this thread's error detail; returns CAIRN_E_CONFIG. */
+int cfg_errors_detail(const struct cfg_errors *errs);
+
 /* cfg_errors_add: append "file:line: fmt..." (line 0: "file: fmt..."). */
 void cfg_errors_add(struct cfg_errors *errs, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -585,34 +585,19 @@ lint_trial_cert(X509 *x, EVP_PKEY *issuer_pub, const EVP_MD *md,
 }
 
 int
-lint_sign_cert(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
-    const EVP_MD *md)
+lint_sign_cert_as(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
+    const EVP_MD *md, const unsigned char *tbs, int tbslen)
 {
-	unsigned char *before = NULL, *after = NULL;
-	EVP_PKEY *trial = throwaway(issuer_pub);
-	int lb, la, r;
+	unsigned char *after = NULL;
+	int la, r;
 
-	if (trial == NULL)
-		return cairn_error_crypto(CAIRN_E_CRYPTO,
-		    "cannot make the throwaway key for the trial signature");
-	if (X509_sign(x, trial, md) <= 0) {
-		r = cairn_error_crypto(CAIRN_E_LINT, "the trial signature "
-		    "with a throwaway key failed: the certificate was not "
-		    "shown to the HSM");
-		goto out;
-	}
-	if ((lb = tbs_bytes(x, &before)) <= 0) {
-		r = cairn_error_crypto(CAIRN_E_LINT,
-		    "the certificate does not encode");
-		goto out;
-	}
 	if (X509_sign(x, key, md) <= 0) {
 		r = cairn_error_crypto(CAIRN_E_CRYPTO,
 		    "signing with the CA key failed");
 		goto out;
 	}
-	if ((la = tbs_bytes(x, &after)) != lb ||
-	    memcmp(before, after, (size_t)lb) != 0) {
+	if ((la = tbs_bytes(x, &after)) != tbslen ||
+	    memcmp(tbs, after, (size_t)tbslen) != 0) {
 		r = cairn_error(CAIRN_E_LINT, "the to-be-signed bytes changed "
 		    "between the check and the signature: not released");
 		goto out;
@@ -625,8 +610,20 @@ lint_sign_cert(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
 	}
 	r = 0;
 out:
-	OPENSSL_free(before);
 	OPENSSL_free(after);
+	return r;
+}
+
+int
+lint_sign_cert(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
+    const EVP_MD *md)
+{
+	unsigned char *before = NULL;
+	int lb, r;
+
+	if ((r = lint_trial_cert(x, issuer_pub, md, &before, &lb)) == 0)
+		r = lint_sign_cert_as(x, key, issuer_pub, md, before, lb);
+	OPENSSL_free(before);
 	return r;
 }
 

@@ -53,6 +53,15 @@ int lint_sign_cert(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
 int lint_trial_cert(X509 *x, EVP_PKEY *issuer_pub, const EVP_MD *md,
     unsigned char **tbs, int *tbslen);
 
+/*
+ * lint_sign_cert_as: the rest of lint_sign_cert: sign with `key`, insist
+ * that the to-be-signed bytes are `tbs` (from lint_trial_cert, as the CA
+ * recorded them) and that the signature verifies with `issuer_pub`.
+ * lint_sign_cert is lint_trial_cert followed by this.
+ */
+int lint_sign_cert_as(X509 *x, EVP_PKEY *key, EVP_PKEY *issuer_pub,
+    const EVP_MD *md, const unsigned char *tbs, int tbslen);
+
 /* lint_sign_crl: the same for a CRL built in memory. */
 int lint_sign_crl(X509_CRL *crl, EVP_PKEY *key, EVP_PKEY *issuer_pub,
     const EVP_MD *md);

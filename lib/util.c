@@ -227,3 +227,65 @@ cairn_read_crl(const char *path, X509_CRL **out)
 		    "DER)", path);
 	return 0;
 }
+
+/*
+ * (cairn_b64_decode: see util.h.) Strict standard base64 (RFC 4648 section 4): padding
+ * required, no whitespace, and the bits that padding leaves over must be
+ * zero, so one signature has one spelling.  *out is new (free()).
+ */
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int
+cairn_b64_decode(const char *s, size_t len, uint8_t **out, size_t *outlen)
+{
+	size_t i, j, o = 0, pad = 0, n;
+	uint8_t *buf;
+	int v[4];
+
+	*out = NULL;
+	*outlen = 0;
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	if (s[len - 1] == '=')
+		pad = s[len - 2] == '=' ? 2 : 1;
+	n = len / 4 * 3 - pad;
+	if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		for (j = 0; j < 4; j++) {
+			if (i + 4 == len && j >= 4 - pad)
+				v[j] = 0;
+			else if ((v[j] = b64_value(s[i + j])) < 0)
+				goto bad;
+		}
+		buf[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+		if (o < n)
+			buf[o++] = (uint8_t)((v[1] & 0x0f) << 4 | v[2] >> 2);
+		if (o < n)
+			buf[o++] = (uint8_t)((v[2] & 0x03) << 6 | v[3]);
+	}
+	/* Left-over bits under the padding must be zero. */
+	if ((pad == 1 && (v[2] & 0x03) != 0) ||
+	    (pad == 2 && (v[1] & 0x0f) != 0))
+		goto bad;
+	*out = buf; /* transferred */
+	*outlen = n;
+	return 0;
+bad:
+	free(buf);
+	return -1;
+}

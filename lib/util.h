@@ -59,4 +59,13 @@ void cairn_free_secret(void *p, size_t len);
 /* cairn_strlcpy: BSD strlcpy; returns strlen(src). */
 size_t cairn_strlcpy(char *dst, const char *src, size_t size);
 
+/*
+ * cairn_b64_decode: strict standard base64 (RFC 4648 section 4): padding
+ * required, no whitespace, and the bits that padding leaves over must be
+ * zero, so one value has one spelling.  Returns 0 and *out (new, free();
+ * *outlen bytes), or -1.
+ */
+int cairn_b64_decode(const char *s, size_t len, uint8_t **out,
+    size_t *outlen);
+
 #endif /* CAIRN_UTIL_H */

@@ -15,6 +15,7 @@
 
 #include "lib/cfg.h"
 #include "lib/error.h"
+#include "lib/fileio.h"
 #include "lib/limits.h"
 #include "lib/profile.h"
 #include "lib/util.h"
@@ -29,6 +30,18 @@ ca_path(const struct ca *ca, char *out, const char *name)
 	else
 		snprintf(out, PATH_MAX, "%s/%s", ca->dir, name);
 	return out;
+}
+
+int
+ca_write_bio(const char *path, BIO *b, unsigned mode, int flags)
+{
+	char *data;
+	long len = b != NULL ? BIO_get_mem_data(b, &data) : 0;
+
+	if (len <= 0)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding %s", path);
+	return fileio_write_atomic(path, data, (size_t)len, (mode_t)mode,
+	    flags);
 }
 
 static char *
@@ -183,15 +196,8 @@ load_config(struct ca *ca)
 	}
 	r = 0;
 out:
-	if (errs.n > 0) {
-		char msg[CAIRN_ERRMSG_MAX];
-		size_t len = 0;
-
-		for (i = 0; i < errs.n && len < sizeof(msg) - 1; i++)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
-			    "%s%s", i > 0 ? "\n" : "", errs.msg[i]);
-		cairn_error(CAIRN_E_CONFIG, "%s", msg);
-	}
+	if (errs.n > 0)
+		cfg_errors_detail(&errs);
 	cfg_errors_free(&errs);
 	cfg_doc_free(doc);
 	return r;
@@ -201,18 +207,13 @@ static int
 load_templates(struct ca *ca)
 {
 	struct cfg_errors errs = { 0 };
-	char msg[CAIRN_ERRMSG_MAX];
-	size_t i, len = 0;
 	int r;
 
 	if ((r = template_load_dir(ca->cfg.templates, &ca->templates,
 	    &errs)) == 0)
 		return 0;
-	for (i = 0; i < errs.n && len < sizeof(msg) - 1; i++)
-		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
-		    i > 0 ? "\n" : "", errs.msg[i]);
 	if (errs.n > 0)
-		r = cairn_error(CAIRN_E_CONFIG, "%s", msg);
+		r = cfg_errors_detail(&errs);
 	cfg_errors_free(&errs);
 	return r;
 }
@@ -479,6 +480,53 @@ ca_audit_event(struct ca *ca, const char *event, const char *actor,
 	}
 	json_decref(o);
 	return r;
+}
+
+int
+ca_audit_refusal(struct ca *ca, const char *event, const char *actor,
+    const json_t *fields, int why)
+{
+	char saved[CAIRN_ERRMSG_MAX];
+	json_t *o = fields != NULL ? json_deep_copy(fields) : json_object();
+
+	snprintf(saved, sizeof(saved), "%s", cairn_errmsg(why));
+	if (o != NULL && json_object_set_new(o, "error",
+	    json_string(cairn_errname(why))) == 0 &&
+	    json_object_set_new(o, "reason", json_string(saved)) == 0)
+		ca_audit_event(ca, event, actor, o);
+	json_decref(o);
+	return cairn_error(why, "%s", saved);
+}
+
+int
+ca_serial_of(X509 *x, char out[33])
+{
+	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
+	uint8_t b[16] = { 0 };
+	int n = ASN1_STRING_length(ai);
+
+	out[0] = '\0';
+	if (n < 0 || n > 16)
+		return cairn_error(CAIRN_E_INVAL, "a serial of %d bytes is not "
+		    "one this CA issues", n);
+	memcpy(b + (16 - n), ASN1_STRING_get0_data(ai), (size_t)n);
+	cairn_hex(out, b, 16, 0);
+	return 0;
+}
+
+int
+ca_checkpoint(struct ca *ca)
+{
+	int r;
+
+	if ((r = store_begin(ca->store)) != 0)
+		return r;
+	if ((r = store_audit_checkpoint(ca->store, ca->signer, ca->pub,
+	    ca->md)) != 0) {
+		store_rollback(ca->store);
+		return r;
+	}
+	return store_commit(ca->store);
 }
 
 int

@@ -96,6 +96,11 @@ void ca_close(struct ca *ca);
 /* ca_path: DIR/name into `out` (PATH_MAX). */
 char *ca_path(const struct ca *ca, char *out, const char *name);
 
+/* ca_write_bio: write what the memory BIO `b` holds to `path` atomically
+ * (fileio_write_atomic with `mode` and `flags`); CAIRN_E_CRYPTO when the
+ * BIO is empty (the encoding before it failed). */
+int ca_write_bio(const char *path, BIO *b, unsigned mode, int flags);
+
 /* ---- who acts ------------------------------------------------------- */
 
 enum ca_role {
@@ -212,6 +217,21 @@ int ca_publish_ca(struct ca *ca);
 /* ca_serial_norm: normalise a serial as typed ("0x..", colons, upper
  * case) to 32 lowercase hex digits; CAIRN_E_INVAL otherwise. */
 int ca_serial_norm(const char *in, char out[33]);
+
+/* ca_audit_refusal: audit a refused action `event` with `fields`
+ * (borrowed, may be NULL) plus "error" and "reason" from `why` and this
+ * thread's detail; the detail is kept for the caller, and `why` returned
+ * (a failure to audit is not allowed to hide the refusal's reason). */
+int ca_audit_refusal(struct ca *ca, const char *event, const char *actor,
+    const json_t *fields, int why);
+
+/* ca_serial_of: the serial of `x` as the store keys it (32 lowercase hex
+ * digits); CAIRN_E_INVAL for a serial longer than 16 bytes. */
+int ca_serial_of(X509 *x, char out[33]);
+
+/* ca_checkpoint: append a checkpoint signed by the CA key to the audit
+ * log, in its own transaction (needs the key: CA_KEY). */
+int ca_checkpoint(struct ca *ca);
 
 /* ca_audit_event: a standalone audited event in its own transaction
  * (logins, refusals); errors are returned, not hidden. */

@@ -88,18 +88,7 @@ parse(const struct cairn_cmd *cmd, int argc, char **argv,
 static int
 checkpoint(struct ca *ca)
 {
-	int r;
-
-	if (ca->signer == NULL)
-		return 0;
-	if ((r = store_begin(ca->store)) != 0)
-		return r;
-	if ((r = store_audit_checkpoint(ca->store, ca->signer, ca->pub,
-	    ca->md)) != 0) {
-		store_rollback(ca->store);
-		return r;
-	}
-	return store_commit(ca->store);
+	return ca->signer != NULL ? ca_checkpoint(ca) : 0;
 }
 
 static int

@@ -110,8 +110,6 @@ make_csr(struct cairn_p11_key *key, const char *subject, const char *path)
 	X509_REQ *req = X509_REQ_new();
 	X509_NAME *name = NULL;
 	BIO *b = NULL;
-	char *data;
-	long len;
 	int r = CAIRN_E_CRYPTO;
 
 	if (signer == NULL || req == NULL)
@@ -146,12 +144,11 @@ make_csr(struct cairn_p11_key *key, const char *subject, const char *path)
 	    X509_REQ_sign(req, signer, profile_default_md(pub)) <= 0 ||
 	    X509_REQ_verify(req, pub) != 1 ||
 	    (b = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_X509_REQ(b, req) != 1 ||
-	    (len = BIO_get_mem_data(b, &data)) <= 0) {
+	    PEM_write_bio_X509_REQ(b, req) != 1) {
 		r = cairn_error_crypto(CAIRN_E_CRYPTO, "making the request");
 		goto out;
 	}
-	r = fileio_write_atomic(path, data, (size_t)len, 0644, 0);
+	r = ca_write_bio(path, b, 0644, 0);
 out:
 	if (r == CAIRN_E_CRYPTO)
 		cairn_error_crypto(r, "making the request");
@@ -401,16 +398,11 @@ static int
 write_pem_cert(const char *path, X509 *x)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
 	int r;
 
-	if (b == NULL || PEM_write_bio_X509(b, x) != 1 ||
-	    (len = BIO_get_mem_data(b, &data)) <= 0)
-		r = cairn_error_crypto(CAIRN_E_CRYPTO, "encoding %s", path);
-	else
-		r = fileio_write_atomic(path, data, (size_t)len, 0644,
-		    FILEIO_REPLACE);
+	r = b == NULL || PEM_write_bio_X509(b, x) != 1 ?
+	    cairn_error_crypto(CAIRN_E_CRYPTO, "encoding %s", path) :
+	    ca_write_bio(path, b, 0644, FILEIO_REPLACE);
 	BIO_free(b);
 	return r;
 }

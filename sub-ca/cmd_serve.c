@@ -55,25 +55,6 @@ web_status(int r)
 	}
 }
 
-static int
-b64_decode(const char *in, char *out, size_t outsz)
-{
-	int n;
-	size_t len = strlen(in);
-
-	if (len == 0 || len % 4 != 0 || (len / 4) * 3 >= outsz)
-		return -1;
-	if ((n = EVP_DecodeBlock((unsigned char *)out,
-	    (const unsigned char *)in, (int)len)) < 0)
-		return -1;
-	if (len >= 1 && in[len - 1] == '=')
-		n--;
-	if (len >= 2 && in[len - 2] == '=')
-		n--;
-	out[n] = '\0';
-	return n;
-}
-
 /* Is `x` (DER from the TLS layer) a certificate of ours, unrevoked? */
 static int
 client_cert(struct server *srv, const struct http_request *req, X509 **out)
@@ -108,15 +89,11 @@ static int
 revoked(struct server *srv, X509 *x)
 {
 	char serial[33];
-	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
-	uint8_t b[16] = { 0 };
 	sqlite3_stmt *st = NULL;
-	int n = ASN1_STRING_length(ai), rv = 1;
+	int rv = 1;
 
-	if (n > 16)
+	if (ca_serial_of(x, serial) != 0)
 		return 1;
-	memcpy(b + 16 - n, ASN1_STRING_get0_data(ai), (size_t)n);
-	cairn_hex(serial, b, 16, 0);
 	store_lock(srv->ca->store);
 	if (sqlite3_prepare_v2(store_db(srv->ca->store), "SELECT revoked_at "
 	    "IS NOT NULL FROM certs WHERE serial = ? AND status = 'issued'",
@@ -133,7 +110,7 @@ web_authenticate(struct server *srv, const struct http_request *req,
     struct actor *who)
 {
 	const char *auth = http_header(req, "Authorization");
-	char name[129], dec[1024], *colon;
+	char name[129];
 	X509 *x = NULL;
 	int r;
 
@@ -158,17 +135,27 @@ web_authenticate(struct server *srv, const struct http_request *req,
 		return actor_load(srv->ca, name, who);
 	}
 	if (auth != NULL && strncasecmp(auth, "Basic ", 6) == 0) {
-		if (b64_decode(auth + 6, dec, sizeof(dec)) < 0 ||
-		    (colon = strchr(dec, ':')) == NULL ||
-		    (size_t)(colon - dec) >= sizeof(name)) {
-			OPENSSL_cleanse(dec, sizeof(dec));
+		uint8_t *dec = NULL;
+		size_t dlen = 0;
+		char cred[1024], *colon = NULL;
+
+		if (cairn_b64_decode(auth + 6, strlen(auth + 6), &dec,
+		    &dlen) == 0 && dlen < sizeof(cred) &&
+		    memchr(dec, '\0', dlen) == NULL) {
+			memcpy(cred, dec, dlen);
+			cred[dlen] = '\0';
+			colon = strchr(cred, ':');
+		}
+		cairn_free_secret(dec, dlen);
+		if (colon == NULL || (size_t)(colon - cred) >= sizeof(name)) {
+			OPENSSL_cleanse(cred, sizeof(cred));
 			return cairn_error(CAIRN_E_AUTH, "malformed Basic "
 			    "credentials");
 		}
 		*colon = '\0';
-		memcpy(name, dec, (size_t)(colon - dec) + 1);
+		memcpy(name, cred, (size_t)(colon - cred) + 1);
 		r = account_password_check(srv->ca, name, colon + 1);
-		OPENSSL_cleanse(dec, sizeof(dec));
+		OPENSSL_cleanse(cred, sizeof(cred));
 		if (r != 0)
 			return r;
 		return actor_load(srv->ca, name, who);
@@ -271,8 +258,6 @@ tls_issue(struct ca *ca, const char *key_path, const char *cert_path)
 	struct profile *p = profile_new();
 	X509 *x = NULL;
 	BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
 	size_t i;
 	int r;
 
@@ -302,14 +287,10 @@ tls_issue(struct ca *ca, const char *key_path, const char *cert_path)
 		goto out;
 	mkdir(ca_path(ca, (char[PATH_MAX]){ 0 }, "tls"), 0700);
 	if (PEM_write_bio_PrivateKey(kb, k, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    (len = BIO_get_mem_data(kb, &data)) <= 0 ||
-	    (r = fileio_write_atomic(key_path, data, (size_t)len, 0600,
-		FILEIO_REPLACE)) != 0 ||
+	    (r = ca_write_bio(key_path, kb, 0600, FILEIO_REPLACE)) != 0 ||
 	    PEM_write_bio_X509(cb, x) != 1 ||
 	    PEM_write_bio_X509(cb, ca->cert) != 1 ||
-	    (len = BIO_get_mem_data(cb, &data)) <= 0 ||
-	    (r = fileio_write_atomic(cert_path, data, (size_t)len, 0644,
-		FILEIO_REPLACE)) != 0) {
+	    (r = ca_write_bio(cert_path, cb, 0644, FILEIO_REPLACE)) != 0) {
 		r = r != 0 ? r : cairn_error_crypto(CAIRN_E_CRYPTO, "writing "
 		    "the TLS files");
 		goto out;
@@ -344,14 +325,7 @@ checkpoint_if_new(struct ca *ca, unsigned long long *last_seq)
 		return r;
 	if (h.seq == *last_seq)
 		return 0;
-	if ((r = store_begin(ca->store)) != 0)
-		return r;
-	if ((r = store_audit_checkpoint(ca->store, ca->signer, ca->pub,
-	    ca->md)) != 0) {
-		store_rollback(ca->store);
-		return r;
-	}
-	if ((r = store_commit(ca->store)) == 0)
+	if ((r = ca_checkpoint(ca)) == 0)
 		*last_seq = h.seq + 1;
 	return r;
 }

@@ -60,22 +60,16 @@ name_text(X509_NAME *n)
 	return s;
 }
 
-/* One transaction holding `fields` as an audit record, for refusals. */
+/* Audit a refused request, keeping the refusal's message. */
 static void
 audit_refusal(struct ca *ca, const struct issue_req *rq, int why)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "template",
+	json_t *o = json_pack("{s:s, s:s, s:s}", "template",
 	    rq->template_name != NULL ? rq->template_name : "", "via",
-	    rq->via != NULL ? rq->via : "", "error", cairn_errname(why),
-	    "reason", cairn_errmsg(why), "result", "refused");
-	char saved[CAIRN_ERRMSG_MAX];
+	    rq->via != NULL ? rq->via : "", "result", "refused");
 
-	/* Keep the refusal's message for the caller. */
-	snprintf(saved, sizeof(saved), "%s", cairn_errmsg(why));
-	if (o != NULL)
-		ca_audit_event(ca, "request refused", rq->who->name, o);
+	ca_audit_refusal(ca, "request refused", rq->who->name, o, why);
 	json_decref(o);
-	cairn_error(why, "%s", saved);
 }
 
 /* What the CA adds to every certificate it issues. */
@@ -166,19 +160,6 @@ set_request(struct ca *ca, long long id, const char *status,
 		r = store_err(ca->store, "updating the request");
 	sqlite3_finalize(st);
 	return r;
-}
-
-static void
-serial_hex(X509 *x, char out[33])
-{
-	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
-	uint8_t b[16] = { 0 };
-	int n = ASN1_STRING_length(ai);
-
-	if (n > 16)
-		n = 16;
-	memcpy(b + (16 - n), ASN1_STRING_get0_data(ai), (size_t)n);
-	cairn_hex(out, b, 16, 0);
 }
 
 static long long
@@ -373,30 +354,19 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 			record_failure(ca, in, r);
 			goto out;
 		}
-		serial_hex(x, serial);
+		ca_serial_of(x, serial);
 		r = record_intent(ca, in, x, serial, tbs, (size_t)tbslen);
 		if (r != CAIRN_E_EXISTS)
 			break;
 	}
 	if (r != 0)
 		goto out;
-	if ((r = lint_sign_cert(x, ca->signer, ca->pub, ca->md)) != 0) {
+	/* The signature is checked against the bytes the intent recorded,
+	 * not against a second trial signature. */
+	if ((r = lint_sign_cert_as(x, ca->signer, ca->pub, ca->md, tbs,
+	    tbslen)) != 0) {
 		record_failure(ca, in, r);
 		goto out;
-	}
-	{
-		uint8_t *now = NULL;
-		int nowlen = i2d_re_X509_tbs(x, &now);
-
-		if (nowlen != tbslen || memcmp(now, tbs, (size_t)tbslen) != 0)
-			r = cairn_error(CAIRN_E_LINT, "the signed certificate's "
-			    "TBS differs from the intent recorded for serial "
-			    "%s: not released", serial);
-		OPENSSL_free(now);
-		if (r != 0) {
-			record_failure(ca, in, r);
-			goto out;
-		}
 	}
 	if ((r = record_issued(ca, in, x, serial)) != 0)
 		goto out;
@@ -641,16 +611,10 @@ issue_approve(struct ca *ca, long long id, const struct actor *who,
 	goto out;
 refused:
 	{
-		char saved[CAIRN_ERRMSG_MAX];
-		json_t *f;
+		json_t *f = json_pack("{s:I}", "request", (json_int_t)id);
 
-		snprintf(saved, sizeof(saved), "%s", cairn_errmsg(r));
-		f = json_pack("{s:I, s:s, s:s}", "request", (json_int_t)id,
-		    "error", cairn_errname(r), "reason", saved);
-		if (f != NULL)
-			ca_audit_event(ca, "approval refused", who->name, f);
+		ca_audit_refusal(ca, "approval refused", who->name, f, r);
 		json_decref(f);
-		cairn_error(r, "%s", saved);
 	}
 out:
 	json_decref(o);
@@ -672,16 +636,11 @@ issue_deny(struct ca *ca, long long id, const struct actor *who,
 		return r;
 	X509_REQ_free(pq.csr);
 	if ((r = may_decide(ca, &pq, who, "deny")) != 0) {
-		char saved[CAIRN_ERRMSG_MAX];
-		json_t *f;
+		json_t *f = json_pack("{s:I}", "request", (json_int_t)id);
 
-		snprintf(saved, sizeof(saved), "%s", cairn_errmsg(r));
-		f = json_pack("{s:I, s:s}", "request", (json_int_t)id,
-		    "reason", saved);
-		if (f != NULL)
-			ca_audit_event(ca, "denial refused", who->name, f);
+		ca_audit_refusal(ca, "denial refused", who->name, f, r);
 		json_decref(f);
-		return cairn_error(r, "%s", saved);
+		return r;
 	}
 	if ((r = store_begin(ca->store)) != 0)
 		return r;

@@ -364,18 +364,6 @@ out:
 
 /* ---- CA certificate files --------------------------------------------- */
 
-static int
-write_bio_file(struct ca *ca, const char *name, BIO *b)
-{
-	char path[PATH_MAX], *data;
-	long len = BIO_get_mem_data(b, &data);
-
-	if (len <= 0)
-		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding %s", name);
-	return fileio_write_atomic(ca_path(ca, path, name), data, (size_t)len,
-	    0644, FILEIO_REPLACE);
-}
-
 int
 ca_publish_ca(struct ca *ca)
 {
@@ -404,9 +392,12 @@ ca_publish_ca(struct ca *ca)
 		r = cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the chain");
 		goto out;
 	}
-	if ((r = write_bio_file(ca, "publish/ca.der", der)) != 0 ||
-	    (r = write_bio_file(ca, "publish/chain.pem", pem)) != 0 ||
-	    (r = write_bio_file(ca, "publish/chain.p7b", p7b)) != 0)
+	if ((r = ca_write_bio(ca_path(ca, path, "publish/ca.der"), der, 0644,
+	    FILEIO_REPLACE)) != 0 ||
+	    (r = ca_write_bio(ca_path(ca, path, "publish/chain.pem"), pem,
+		0644, FILEIO_REPLACE)) != 0 ||
+	    (r = ca_write_bio(ca_path(ca, path, "publish/chain.p7b"), p7b,
+		0644, FILEIO_REPLACE)) != 0)
 		goto out;
 	r = 0;
 out:
