@@ -14,6 +14,12 @@ H=(--data "$D" --pin-file "$T/user.pin" --batch)
 	--pin-file "$T/user.pin" >/dev/null
 NB=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The root starts when the shipped root-init script says, so that the
+# shipped sign-subordinate script (checked below against this root) is
+# checked as the pair an operator would run; NB if that is later.
+ROOT_NB=$(sed -n 's/^ *not_before: *\([0-9TZ:-]*\).*/\1/p' \
+	"$CAIRN_SRCDIR/ceremonies/root-init.yaml")
+[[ "$ROOT_NB" < "$NB" ]] || ROOT_NB=$NB
 cd "$T" || exit 1
 
 cat >root-init.yaml <<EOF
@@ -24,7 +30,7 @@ token: { label: Root }
 key: { label: root-key, type: ec-p384 }
 certificate:
   subject: { C: DE, O: Cairn Test, CN: Cairn Test Root }
-  not_before: $NB
+  not_before: $ROOT_NB
   validity: 20y
   path_length: 1
 EOF
