@@ -112,4 +112,15 @@
 /* Template files in a directory; a CA has tens of templates. */
 #define CAIRN_TEMPLATES_MAX 256
 
+/*
+ * Verified passwords remembered by the daemon (sub-ca/account.c), so that
+ * REST clients sending HTTP Basic with every request pay Argon2id's
+ * ~100 ms once, not per request.  Slots: one per account that is active
+ * at once, with room (a collision only costs a fresh Argon2id check).
+ * Seconds: a password stays verified this long; a changed password or a
+ * disabled account ends it at once (the stored hash is in the tag).
+ */
+#define CAIRN_AUTH_CACHE_SLOTS 256
+#define CAIRN_AUTH_CACHE_SEC 300
+
 #endif /* CAIRN_LIMITS_H */
