@@ -456,6 +456,13 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	if ((r = ca_audit_event(srv.ca, "daemon stopped", me.name, NULL)) ==
 	    0)
 		r = checkpoint_if_new(srv.ca, &cp_seq);
+	{
+		unsigned long long jobs, commits;
+
+		store_stats(srv.ca->store, &jobs, &commits);
+		printf("cairn-sub: %llu issuance records in %llu commits "
+		    "(group commit)\n", jobs, commits);
+	}
 	printf("cairn-sub: stopped\n");
 out:
 	http_stop(http);
