@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,23 @@ record_failure(struct ca *ca, const struct intent *in, int why)
 	cairn_error(why, "%s", saved);
 }
 
+/*
+ * Failpoints for the crash tests (tests/integration/durability.sh): when
+ * CAIRN_TEST_FAILPOINT names this point, the process dies at once with
+ * SIGKILL, as a power cut or the OOM killer would stop it, leaving the
+ * store as that moment left it.  Points: before-intent, after-intent
+ * (committed, not signed), after-sign (signed, not recorded), after-store
+ * (recorded, not yet released to the client).
+ */
+static void
+failpoint(const char *name)
+{
+	const char *fp = getenv("CAIRN_TEST_FAILPOINT");
+
+	if (fp != NULL && strcmp(fp, name) == 0)
+		raise(SIGKILL);
+}
+
 /* Steps 2 to 6 for a profile that policy has produced. */
 static int
 build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
@@ -370,12 +388,14 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 			goto out;
 		}
 		ca_serial_of(x, serial);
+		failpoint("before-intent");
 		r = record_intent(ca, in, x, serial, tbs, (size_t)tbslen);
 		if (r != CAIRN_E_EXISTS)
 			break;
 	}
 	if (r != 0)
 		goto out;
+	failpoint("after-intent");
 	/* The signature is checked against the bytes the intent recorded,
 	 * not against a second trial signature. */
 	if ((r = lint_sign_cert_as(x, ca->signer, ca->pub, ca->md, tbs,
@@ -383,8 +403,10 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 		record_failure(ca, in, r);
 		goto out;
 	}
+	failpoint("after-sign");
 	if ((r = record_issued(ca, in, x, serial)) != 0)
 		goto out;
+	failpoint("after-store");
 	*out = x; /* transferred: committed, may be released */
 	x = NULL;
 out:
