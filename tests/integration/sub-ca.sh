@@ -9,7 +9,7 @@
 # input answered with a 4xx while others are served, SIGTERM, and the
 # audit log verified.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 56
+plan 63
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
@@ -236,6 +236,32 @@ check_eq "a POST over plain HTTP is refused (403)" 403 \
 	"$(curl -s -o /dev/null -w '%{http_code}' --data-binary @www.csr "http://127.0.0.1:$HTTP/api/v1/requests?template=WebServer")"
 check_eq "an NTLM Authorization header is refused (401)" 401 \
 	"$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Authorization: NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==' --data-binary @www.csr "$API/requests?template=WebServer")"
+
+# TLS client certificates: bound to an account by issuer and serial, never
+# by a name inside (ESC9/10/14); revoked ones stop working.
+check_out "alice's ClientAuth certificate is bound to her account" "." \
+	"$SUB" account cert alice --cert evil.pem --data "$S"
+CC=(curl -s --cacert m1/root.pem --cert evil.pem --key evil.key)
+check_eq "with that certificate and no password, alice enrolls (201)" 201 \
+	"$("${CC[@]}" -o cc.json -w '%{http_code}' -H 'Content-Type: application/pkcs10' --data-binary @www.csr "$API/requests?template=WebServer")"
+check_out "...and the request is recorded as hers" '"requester":"alice"' \
+	"${CC[@]}" "$API/requests/$(cert_of cc.json id)"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout carol-c.key -subj "/CN=carol" -out carol-c.csr 2>/dev/null
+post carol ClientAuth carol-c.csr carol-c.json >/dev/null
+cert_of carol-c.json certificate >carol-c.pem
+check_eq "a certificate of this CA bound to no account is refused (401)" 401 \
+	"$(curl -s --cacert m1/root.pem --cert carol-c.pem --key carol-c.key -o /dev/null -w '%{http_code}' "$API/requests/1")"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout fake.key -subj "/CN=bob" -addext "extendedKeyUsage=clientAuth" \
+	-days 2 -out fake.pem 2>/dev/null
+check_eq "a self-made certificate naming the manager bob is refused (401)" 401 \
+	"$(curl -s --cacert m1/root.pem --cert fake.pem --key fake.key -o /dev/null -w '%{http_code}' -X POST "$API/requests/$DID/approve")"
+EVIL_SERIAL=$(cert_of evil.json serial)
+"${C[@]}" -u bob:bob-password-123 -o /dev/null -X POST -d '{"reason":"keyCompromise"}' "$API/certificates/$EVIL_SERIAL/revoke"
+check_eq "once revoked, alice's client certificate no longer authenticates (401)" 401 \
+	"$("${CC[@]}" -o cc2.json -w '%{http_code}' "$API/requests/$(cert_of cc.json id)")"
+check_out "...and says why" "revoked" cat cc2.json
 
 # Bad input.
 head -c 300 www.csr >trunc.csr
