@@ -5,7 +5,7 @@
 # 1. Failpoints: the daemon dies by SIGKILL at each step of one issuance
 #    (before the intent, after the intent is committed, after the HSM
 #    signed, after the certificate is committed but before the client has
-#    it).  After each crash: no certificate is reported good that was not
+#    it).  And when the audit log cannot be written, nothing is signed.  After each crash: no certificate is reported good that was not
 #    recorded issued; a row left at 'intended' is listed as such, is not
 #    served, and can be revoked (it then shows in the CRL).
 # 2. Load: eight curl clients issue certificates concurrently while the
@@ -15,7 +15,7 @@
 #    verifies with the CA's key.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
 . "$CAIRN_SRCDIR/tests/twotier.sh"
-plan 24
+plan 28
 
 ROOT_BIN=$ROOT
 SUB_BIN="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
@@ -83,6 +83,19 @@ check_out "...and the CRL lists it" "Serial Number: ${INT^^}" \
 STORED=$(sql "SELECT serial FROM certs WHERE status = 'issued' ORDER BY created DESC LIMIT 1")
 check_eq "after-store: the recorded certificate is served after the restart" 200 \
 	"$("${C[@]}" -o stored.pem -w '%{http_code}' "$API/certificates/$STORED")"
+
+# If the audit log cannot be written, nothing is signed: a trigger (added
+# by Python's sqlite3, as a full disk or a broken table would) makes
+# every audit insert fail.
+n_certs=$(sql "SELECT count(*) FROM certs")
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("CREATE TRIGGER audit_broken BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, '"'"'audit write failed (test)'"'"'); END"); c.commit()' "$S/ca.db"
+check_eq "with the audit log unwritable, a request is refused (500)" 500 "$(post noaudit.json)"
+check_out "...with an error that sends the client to the operator, not the detail" \
+	'"code":"internal"' cat noaudit.json
+check_eq "...and nothing was recorded or signed (no certificate row, not even intended)" \
+	"$n_certs" "$(sql "SELECT count(*) FROM certs")"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER audit_broken"); c.commit()' "$S/ca.db"
+check_eq "once the log can be written again, issuance resumes (201)" 201 "$(post audit-back.json)"
 twotier_stop
 SERVE_PID=
 
