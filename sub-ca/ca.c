@@ -117,10 +117,14 @@ load_config(struct ca *ca)
 
 	ca_path(ca, path, CA_CONFIG);
 	if ((r = cfg_load_file(path, &doc, &errs)) != 0) {
-		if (r == CAIRN_E_IO)
+		if (r == CAIRN_E_IO) {
+			/* The file's own problem, and what to do about it. */
+			cfg_errors_detail(&errs);
+			cfg_errors_free(&errs);
 			r = cairn_error_prefix(r, "reading the configuration "
-			    "(run \"cairn-sub init --data %s\" to make one): ",
-			    ca->dir);
+			    "(is %s a cairn-sub data directory? \"cairn-sub "
+			    "init --data %s\" makes one): ", ca->dir, ca->dir);
+		}
 		goto out;
 	}
 	chk.doc = doc;
