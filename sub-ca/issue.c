@@ -373,7 +373,7 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 		x = NULL;
 		OPENSSL_free(tbs);
 		tbs = NULL;
-		if ((r = profile_build(p, subject_pub, ca->cert, ca->pub, NULL,
+		if ((r = profile_build(p, subject_pub, ca->cert, NULL,
 		    &x)) != 0 ||
 		    (r = lint_cert(x, ca->cert, ca->pub, role)) != 0) {
 			record_failure(ca, in, r);
