@@ -257,9 +257,10 @@ create_primary(struct tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl,
 	return 0;
 }
 
+/* Create a key under the SRK; it is loaded by load_key. */
 static int
-create_key(struct tpm *t, const TPM2B_PUBLIC *tmpl, ESYS_TR *out,
-    TPM2B_PUBLIC **pub, TPM2B_PRIVATE **priv, const char *what)
+create_key(struct tpm *t, const TPM2B_PUBLIC *tmpl, TPM2B_PUBLIC **pub,
+    TPM2B_PRIVATE **priv, const char *what)
 {
 	TPM2B_SENSITIVE_CREATE sens;
 	TPM2B_DATA outside = { 0 };
@@ -271,9 +272,46 @@ create_key(struct tpm *t, const TPM2B_PUBLIC *tmpl, ESYS_TR *out,
 	    ESYS_TR_NONE, ESYS_TR_NONE, &sens, tmpl, &outside, &pcr, priv,
 	    pub, NULL, NULL, NULL)) != TSS2_RC_SUCCESS)
 		return tss_fail(rc, what);
+	return 0;
+}
+
+static int
+load_key(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
+    ESYS_TR *out, const char *what)
+{
+	TSS2_RC rc;
+
 	if ((rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-	    ESYS_TR_NONE, *priv, *pub, out)) != TSS2_RC_SUCCESS)
+	    ESYS_TR_NONE, priv, pub, out)) != TSS2_RC_SUCCESS)
 		return tss_fail(rc, what);
+	return 0;
+}
+
+/* Unload a transient object (a TPM holds as few as three at once, and a
+ * TCTI without a resource manager does not swap them out). */
+static void
+unload(struct tpm *t, ESYS_TR *h)
+{
+	if (*h != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, *h);
+	*h = ESYS_TR_NONE;
+}
+
+/* The EK, recreated from its template: the same key each time. */
+static int
+load_ek(struct tpm *t)
+{
+	TPM2B_PUBLIC tmpl, *pub = NULL;
+	int r;
+
+	ek_template(t->o->ek_ecc, &tmpl);
+	if ((r = create_primary(t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &t->ek,
+	    &pub, "creating the EK (endorsement hierarchy)")) != 0)
+		return r;
+	if (t->ek_pub == NULL)
+		t->ek_pub = pub; /* transferred */
+	else
+		Esys_Free(pub);
 	return 0;
 }
 
@@ -575,7 +613,7 @@ round1(struct tpm *t, const char *csr, json_t **reply)
 
 	if (t->ek_cert != NULL && !t->o->no_ek_cert)
 		cert = b64(t->ek_cert, t->ek_cert_len);
-	body = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "template",
+	body = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s*}", "template",
 	    t->o->template_name, "csr", csr, "ek_pub", ek, "ak_pub", ak,
 	    "key_pub", key, "ek_cert", cert);
 	if (body == NULL || ek == NULL || ak == NULL || key == NULL)
@@ -633,8 +671,6 @@ activate(struct tpm *t, const json_t *r1, TPM2B_DIGEST **secret)
 		    "credential");
 		goto out;
 	}
-	sess = ESYS_TR_NONE; /* flushed with the command (continueSession
-	                      * is not set) */
 	r = 0;
 out:
 	if (sess != ESYS_TR_NONE)
@@ -722,12 +758,10 @@ enroll_tpm(const struct enroll_opts *o)
 	int r;
 
 	t.o = o;
-	if ((r = tpm_open(&t)) != 0)
+	if ((r = tpm_open(&t)) != 0 || (r = load_ek(&t)) != 0)
 		goto out;
-	ek_template(o->ek_ecc, &tmpl);
-	if ((r = create_primary(&t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &t.ek,
-	    &t.ek_pub, "creating the EK (endorsement hierarchy)")) != 0 ||
-	    (r = read_ek_cert(&t)) != 0)
+	unload(&t, &t.ek);
+	if ((r = read_ek_cert(&t)) != 0)
 		goto out;
 	say(&t, "EK: %s, from the TCG template", o->ek_ecc ? "ECC P-256" :
 	    "RSA 2048");
@@ -736,13 +770,18 @@ enroll_tpm(const struct enroll_opts *o)
 	    "creating the storage key (owner hierarchy)")) != 0)
 		goto out;
 	sign_template(o->ek_ecc, 1, &tmpl);
-	if ((r = create_key(&t, &tmpl, &t.ak, &t.ak_pub, &t.ak_priv,
+	if ((r = create_key(&t, &tmpl, &t.ak_pub, &t.ak_priv,
 	    "creating the attestation key")) != 0)
 		goto out;
 	sign_template(o->key_ecc, 0, &tmpl);
-	if ((r = create_key(&t, &tmpl, &t.key, &t.key_pub, &t.key_priv,
-	    "creating the new key")) != 0)
+	if ((r = create_key(&t, &tmpl, &t.key_pub, &t.key_priv,
+	    "creating the new key")) != 0 ||
+	    (r = load_key(&t, t.key_pub, t.key_priv, &t.key,
+	    "loading the new key")) != 0 ||
+	    (r = load_key(&t, t.ak_pub, t.ak_priv, &t.ak,
+	    "loading the attestation key")) != 0)
 		goto out;
+	unload(&t, &t.srk);
 	say(&t, "new %s key made in the TPM", o->key_ecc ? "EC P-256" :
 	    "RSA 2048");
 	if ((r = make_csr(&t, &csr)) != 0 ||
@@ -751,8 +790,10 @@ enroll_tpm(const struct enroll_opts *o)
 	json_unpack(r1, "{s:s}", "trust", &trust);
 	say(&t, "round 1: the CA trusts this TPM at level %s",
 	    trust != NULL ? trust : "?");
-	if ((r = activate(&t, r1, &secret)) != 0 ||
-	    (r = certify(&t, r1, &attest, &sig)) != 0)
+	if ((r = load_ek(&t)) != 0 || (r = activate(&t, r1, &secret)) != 0)
+		goto out;
+	unload(&t, &t.ek);
+	if ((r = certify(&t, r1, &attest, &sig)) != 0)
 		goto out;
 	say(&t, "credential activated, new key certified by the AK");
 	if ((r = round2(&t, r1, secret, attest, sig, &r2)) != 0)

@@ -86,7 +86,7 @@ b64_member(const json_t *o, const char *key, int required, uint8_t **out,
 
 	*out = NULL;
 	*len = 0;
-	if (v == NULL && !required)
+	if ((v == NULL || json_is_null(v)) && !required)
 		return 0;
 	if (!json_is_string(v))
 		return cairn_error(CAIRN_E_INVAL, "%s: missing, or not a "
