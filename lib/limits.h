@@ -123,4 +123,20 @@
 #define CAIRN_AUTH_CACHE_SLOTS 256
 #define CAIRN_AUTH_CACHE_SEC 300
 
+/*
+ * TPM key attestation (sub-ca/tpm.c).  A TPM structure (TPM2B_PUBLIC,
+ * TPM2B_ATTEST, TPMT_SIGNATURE, credential blob) is under 1 KiB even for
+ * RSA-4096; 4 KiB bounds what a parser is handed.  EK certificates are
+ * 1-2 KiB with their manufacturer extensions; 16 KiB bounds a chain of
+ * a few.  Exchanges in flight: each costs a row until it is finished or
+ * expires; more than this (per CA) is a flood, answered 503-style with
+ * CAIRN_E_STATE.  The EK-key allow-list is a text file of hashes, one a
+ * line; 100,000 TPMs is a large fleet.
+ */
+#define CAIRN_TPM_BLOB_MAX 4096
+#define CAIRN_TPM_EKCERT_MAX (16 * 1024)
+#define CAIRN_TPM_SESSIONS_MAX 10000
+#define CAIRN_TPM_ALLOW_MAX (100000 * 80)
+#define CAIRN_TPM_ROOTS_MAX 256
+
 #endif /* CAIRN_LIMITS_H */

@@ -82,13 +82,16 @@ parse_listen(const char *s, char **addr, unsigned short *port)
 }
 
 static const char *const top_keys[] = { "key", "module", "pin_file",
-	"store", "templates", "listen", "urls", "crl", "roles", "tls", NULL };
+	"store", "templates", "listen", "urls", "crl", "roles", "tls", "tpm",
+	NULL };
 static const char *const listen_keys[] = { "https", "http", "threads",
 	NULL };
 static const char *const url_keys[] = { "crl", "ca_issuers", NULL };
 static const char *const crl_keys[] = { "validity", "period", NULL };
 static const char *const role_keys[] = { "separation", NULL };
 static const char *const tls_keys[] = { "names", NULL };
+static const char *const tpm_keys[] = { "ek_roots", "ek_allow",
+	"session_lifetime", NULL };
 
 static void
 want_listen(struct cfg_check *chk, const struct cfg_node *m,
@@ -189,6 +192,21 @@ load_config(struct ca *ca)
 		profile_strv_add(&c->tls_names, "localhost");
 		profile_strv_add(&c->tls_names, "127.0.0.1");
 	}
+
+	/* TPM key attestation (sub-ca/tpm.c, docs/tpm-attestation.md). */
+	m = cfg_want_map(&chk, root, "tpm", 0);
+	if (m != NULL)
+		cfg_keys(&chk, m, tpm_keys);
+	if ((s = cfg_want_str(&chk, m, "ek_roots", 0, NULL)) != NULL)
+		c->tpm_ek_roots = dup_path(ca->dir, s);
+	if ((s = cfg_want_str(&chk, m, "ek_allow", 0, NULL)) != NULL)
+		c->tpm_ek_allow = dup_path(ca->dir, s);
+	c->tpm_session_lifetime = cfg_want_duration(&chk, m,
+	    "session_lifetime", 0, 300);
+	if (c->tpm_session_lifetime > 3600)
+		cfg_fail(&chk, cfg_get(m, "session_lifetime"),
+		    "session_lifetime: at most 1h (a nonce that lives longer "
+		    "is not fresh)");
 
 	if (errs.n > 0) {
 		r = CAIRN_E_CONFIG;
@@ -329,6 +347,8 @@ ca_close(struct ca *ca)
 	strv_free(c->tls_names);
 	free(c->crl_url);
 	free(c->ca_issuers_url);
+	free(c->tpm_ek_roots);
+	free(c->tpm_ek_allow);
 	store_close(ca->store);
 	template_set_free(ca->templates);
 	EVP_PKEY_free(ca->signer);

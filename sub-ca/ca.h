@@ -64,6 +64,12 @@ struct ca_config {
 	long long crl_validity;  /* seconds: nextUpdate - thisUpdate */
 	long long crl_period;    /* seconds between scheduled CRLs */
 	int separation;          /* role separation on */
+	/* TPM key attestation (sub-ca/tpm.c): trusted TPM manufacturer
+	 * (EK) roots and intermediates, the EK public-key allow-list (NULL:
+	 * none), how long an exchange may take between its two rounds. */
+	char *tpm_ek_roots;      /* directory, absolute */
+	char *tpm_ek_allow;      /* file, absolute */
+	long long tpm_session_lifetime;  /* seconds */
 };
 
 struct ca {
@@ -138,6 +144,11 @@ struct issue_req {
 	const char *template_name;
 	const struct actor *who;
 	const char *via;        /* "rest", "web", "cli", ... for the record */
+	/* TPM key attestation (sub-ca/tpm.c): the one TPL_TRUST_* level the
+	 * front end verified for the CSR's key, 0 for none.  The core checks
+	 * it against the template and records it as an issuance-policy OID
+	 * (template_attest). */
+	unsigned attested;
 };
 
 enum issue_status {

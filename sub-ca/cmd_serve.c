@@ -27,6 +27,7 @@
 #include "lib/util.h"
 #include "sub-ca/account.h"
 #include "sub-ca/sub.h"
+#include "sub-ca/tpm.h"
 #include "sub-ca/web.h"
 
 int
@@ -218,6 +219,10 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 		rest_error(resp, 403, "https_required", "this listener serves "
 		    "only CRLs and CA certificates; enrollment and "
 		    "administration are over HTTPS");
+		return;
+	}
+	if (strncmp(req->path, "/api/v1/attest/", 15) == 0) {
+		tpm_handle(srv, req, resp); /* TPM key attestation */
 		return;
 	}
 	if (strncmp(req->path, "/api/v1/", 8) == 0) {

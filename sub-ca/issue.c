@@ -454,7 +454,9 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 	if ((p = profile_new()) == NULL)
 		return cairn_error(CAIRN_E_NOMEM, "out of memory");
 	if ((r = template_apply(t, &id, rq->csr, store_now(), p,
-	    &res->notes)) != 0 || (r = ca_fill(ca, p)) != 0) {
+	    &res->notes)) != 0 ||
+	    (r = template_attest(t, rq->attested, p)) != 0 ||
+	    (r = ca_fill(ca, p)) != 0) {
 		audit_refusal(ca, rq, r);
 		goto out;
 	}

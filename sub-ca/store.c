@@ -115,6 +115,25 @@ static const char *const migrations[] = {
 	"CREATE TABLE audit ("
 	"  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
 	"  line TEXT NOT NULL);",
+	/* TPM key attestation (sub-ca/tpm.c): exchanges between their two
+	 * rounds.  A row is 'open' until its second round, which marks it
+	 * 'used' before checking anything (single use); `secret_sha256` is
+	 * the hash of the credential secret, never the secret. */
+	"CREATE TABLE tpm_sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  template TEXT NOT NULL,"
+	"  trust TEXT NOT NULL,"
+	"  csr BLOB NOT NULL,"
+	"  ak_pub BLOB NOT NULL,"
+	"  key_pub BLOB NOT NULL,"
+	"  ek_sha256 TEXT NOT NULL,"
+	"  nonce BLOB NOT NULL,"
+	"  secret_sha256 BLOB NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('open', 'used')));"
+	"CREATE INDEX tpm_sessions_expires ON tpm_sessions(expires);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

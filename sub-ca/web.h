@@ -40,4 +40,11 @@ void rest_handle(struct server *srv, const struct http_request *req,
 void rest_error(struct http_response *resp, int status, const char *code,
     const char *message);
 
+/* rest_fail: the JSON error for CAIRN_E_* `r` (5xx without the detail,
+ * which is the operator's).  rest_reply_issued: 201 with the certificate
+ * and chain, or 202 pending, as POST /api/v1/requests answers. */
+void rest_fail(struct http_response *resp, int r);
+void rest_reply_issued(struct server *srv, struct http_response *resp,
+    struct issue_result *res);
+
 #endif /* CAIRN_WEB_H */

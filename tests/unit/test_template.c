@@ -706,7 +706,7 @@ test_unknown_keys(void **state)
 	    F ":10: unknown key 'colour' (known keys: template, version, "
 	    "description, validity, approval, enroll, keys, key_usage, "
 	    "extended_key_usage, policies, ocsp_nocheck, subject, san, "
-	    "csr_extensions)", NULL);
+	    "csr_extensions, attestation, attestation_trust)", NULL);
 	tpl_bad("9", "san: { dns: { from: request, sufixes: [example.org] } "
 	    "}\n",
 	    F ":10: unknown key 'sufixes' in 'san.dns'; did you mean "
