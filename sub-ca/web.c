@@ -1,0 +1,1681 @@
+/*
+ * web.c: the web enrollment pages (the AD CS "certsrv" pages), over HTTPS.
+ *
+ *   GET  /, /certsrv/            home: what one can do here
+ *   GET  /certsrv/login          the sign-in form; POST signs in
+ *   POST /certsrv/logout         signs out
+ *   GET  /certsrv/submit         submit a CSR (paste or upload) on a
+ *                                template the account may use; POST submits
+ *                                through issue_submit(), as REST does
+ *   GET  /certsrv/requests       the account's own requests
+ *   GET  /certsrv/requests/ID    a request's status: issued (downloads),
+ *                                pending, denied (with the reason)
+ *   POST /certsrv/requests/ID/approve, .../deny       certificate managers
+ *   GET  /certsrv/pending        pending requests (managers)
+ *   GET  /certsrv/certs          issued and revoked certificates (managers,
+ *                                auditors); POST .../SERIAL/revoke and
+ *                                .../SERIAL/unhold (managers)
+ *   GET  /certsrv/certs/SERIAL.pem, .cer (DER), -chain.pem, .p7b
+ *   GET  /certsrv/ca             the CA certificate, chain and CRLs
+ *   GET  /certsrv/ca.pem, /certsrv/style.css
+ *
+ * The pages only parse and authenticate; every decision (may this account
+ * enroll on that template, approve this request, revoke) is the core's
+ * (ca.h), which also audits it.  The pages' own rules, against the
+ * AD CS ESC8 class and the web's usual attacks:
+ *   - HTTPS only: cmd_serve.c's handle() answers plain HTTP with 403
+ *     before anything here runs.  No NTLM or Negotiate, ever: such an
+ *     Authorization header is refused; no page asks for HTTP
+ *     authentication.
+ *   - Who: a TLS client certificate bound to an account (web_authenticate),
+ *     else a session made by the login form (account and password checked
+ *     with Argon2id; sub-ca/websession.h).  The session id lives only in
+ *     the cookie __Host-cairn_session (Secure; HttpOnly; SameSite=Strict;
+ *     Path=/); sessions are in memory, so a restart signs everybody out.
+ *   - CSRF: every form that changes something carries a synchronizer
+ *     token: the session's own random token, or for a client certificate
+ *     an HMAC of the account and the certificate under a key made at each
+ *     start; the login form's token is an HMAC of a random pre-login
+ *     cookie (a signed double-submit cookie: no state before sign-in).
+ *     Tokens are compared in constant time; a POST without a valid one is
+ *     403.  An Origin (or else Referer) header, when sent, must be this
+ *     site's own https origin.
+ *   - Output: every string from outside goes through html.h's escaping;
+ *     pages send a Content-Security-Policy without scripts, frame-ancestors
+ *     'none', nosniff and no-store.
+ *   - Audit: sign-in and its refusals, sign-out, refused forms (of a
+ *     signed-in account) here; approvals, denials, revocations and
+ *     requests by the core.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "lib/csr.h"
+#include "lib/error.h"
+#include "lib/limits.h"
+#include "lib/util.h"
+#include "sub-ca/account.h"
+#include "sub-ca/html.h"
+#include "sub-ca/web.h"
+#include "sub-ca/webform.h"
+#include "sub-ca/websession.h"
+
+#define SESSION_COOKIE "__Host-cairn_session"
+#define LOGIN_COOKIE "__Host-cairn_login"
+#define COOKIE_ATTRS "Secure; HttpOnly; SameSite=Strict; Path=/"
+/* Longest password the form takes (Argon2 takes more; nobody types it). */
+#define PASSWORD_MAX 1024
+/* Longest denial reason kept with a request. */
+#define REASON_MAX 500
+
+struct web {
+	struct websession_table *sessions;
+	/* HMAC key for the login form's tokens and client-certificate CSRF
+	 * tokens; new at each start, so a restart also voids those. */
+	uint8_t key[32];
+};
+
+/* One request to the pages. */
+struct ctx {
+	struct server *srv;
+	const struct http_request *req;
+	struct http_response *resp;
+	struct actor who;
+	int authed;
+	int by_cert;
+	char sid[WEBSESSION_ID_LEN + 1];      /* when signed in by session */
+	char csrf[WEBSESSION_TOKEN_LEN + 1];  /* what forms must carry */
+};
+
+/* RFC 5280 reasons a manager may give (ca_reason_parse's names). */
+static const char *const reasons[] = { "unspecified", "keyCompromise",
+	"affiliationChanged", "superseded", "cessationOfOperation",
+	"certificateHold", "privilegeWithdrawn", NULL };
+
+int
+web_start(struct server *srv)
+{
+	struct web *w;
+	int r;
+
+	srv->web = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	if (RAND_bytes(w->key, sizeof(w->key)) != 1) {
+		free(w);
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "the CSPRNG failed");
+	}
+	if ((r = websession_table_new(CAIRN_WEB_SESSIONS_MAX,
+	    CAIRN_WEB_SESSIONS_PER_ACCOUNT, CAIRN_WEB_SESSION_IDLE_SEC,
+	    CAIRN_WEB_SESSION_LIFE_SEC, &w->sessions)) != 0) {
+		OPENSSL_cleanse(w->key, sizeof(w->key));
+		free(w);
+		return r;
+	}
+	srv->web = w;
+	return 0;
+}
+
+void
+web_stop(struct server *srv)
+{
+	if (srv->web == NULL)
+		return;
+	websession_table_free(srv->web->sessions);
+	OPENSSL_cleanse(srv->web->key, sizeof(srv->web->key));
+	free(srv->web);
+	srv->web = NULL;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* hex(HMAC-SHA256(key, a || 0 || b)) into out[65]. */
+static int
+mac_hex(const struct web *w, const char *a, const char *b,
+    char out[WEBSESSION_TOKEN_LEN + 1])
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char *msg = malloc(la + lb + 1);
+	int ok;
+
+	out[0] = '\0';
+	if (msg == NULL)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	memcpy(msg, a, la);
+	msg[la] = '\0';
+	memcpy(msg + la + 1, b, lb);
+	ok = HMAC(EVP_sha256(), w->key, sizeof(w->key), msg, la + lb + 1, md,
+	    &mdlen) != NULL && mdlen == 32;
+	free(msg);
+	if (!ok)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "computing a form "
+		    "token");
+	cairn_hex(out, md, 32, 0);
+	return 0;
+}
+
+static const char *
+fmt_time(long long t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, 32, "%lld", t);
+	return out;
+}
+
+/* A name as text for people: UTF-8, RFC 2253 order, values as they are
+ * (no RFC 2253 backslashes); new string or NULL.  Only ever shown through
+ * html.h's escaping. */
+static char *
+name_text(X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	long len;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 &
+	    ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_2253)) >= 0 && (len = BIO_get_mem_data(b, &p)) >= 0
+	    && (s = malloc((size_t)len + 1)) != NULL) {
+		memcpy(s, p, (size_t)len);
+		s[len] = '\0';
+	}
+	BIO_free(b);
+	return s;
+}
+
+/* The subject a stored CSR asks for (DER blob), as text; new or NULL. */
+static char *
+csr_subject(const void *der, int len)
+{
+	const unsigned char *p = der;
+	X509_REQ *rq;
+	char *s = NULL;
+
+	if (der != NULL && (rq = d2i_X509_REQ(NULL, &p, len)) != NULL) {
+		s = name_text(X509_REQ_get_subject_name(rq));
+		X509_REQ_free(rq);
+	}
+	return s;
+}
+
+static void
+security_headers(struct http_response *resp)
+{
+	http_resp_header(resp, "Content-Security-Policy: default-src 'none'; "
+	    "style-src 'self'; img-src 'self'; form-action 'self'; "
+	    "frame-ancestors 'none'; base-uri 'none'");
+	http_resp_header(resp, "X-Content-Type-Options: nosniff");
+	http_resp_header(resp, "X-Frame-Options: DENY");
+	http_resp_header(resp, "Referrer-Policy: same-origin");
+	http_resp_header(resp, "Cache-Control: no-store");
+}
+
+static void
+send_page(struct ctx *c, int status, struct html *h)
+{
+	size_t len;
+	char *s = html_take(h, &len);
+
+	if (s == NULL) {
+		c->resp->failed = 1;
+		return;
+	}
+	http_resp_bytes(c->resp, status, "text/html; charset=utf-8", s, len);
+	free(s);
+	security_headers(c->resp);
+}
+
+static void
+redirect(struct ctx *c, const char *where)
+{
+	http_resp_text(c->resp, 303, "text/plain; charset=utf-8",
+	    "see other\n");
+	http_resp_header(c->resp, "Location: %s", where);
+	security_headers(c->resp);
+}
+
+static int
+is_manager(const struct ctx *c)
+{
+	return c->authed && (c->who.roles & ROLE_MANAGER);
+}
+
+static int
+may_list_certs(const struct ctx *c)
+{
+	return c->authed && (c->who.roles & (ROLE_MANAGER | ROLE_AUDITOR));
+}
+
+static void
+roles_text(struct html *h, const struct actor *a)
+{
+	static const enum ca_role all[] = { ROLE_ADMIN, ROLE_MANAGER,
+		ROLE_AUDITOR, ROLE_ENROLLEE };
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (a->roles & all[i])
+			html_fmt(h, "%s%s", n++ ? ", " : "",
+			    ca_role_name(all[i]));
+	if (n == 0)
+		html_raw(h, "no role");
+}
+
+static void
+csrf_input(struct html *h, const struct ctx *c)
+{
+	html_fmt(h, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+	    c->csrf);
+}
+
+static void
+page_begin(struct ctx *c, struct html *h, const char *title)
+{
+	char *ca = c->srv->ca->cert != NULL ?
+	    name_text(X509_get_subject_name(c->srv->ca->cert)) : NULL;
+
+	html_fmt(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">\n<title>%s - Cairn certificate services"
+	    "</title>\n<link rel=\"stylesheet\" href=\"/certsrv/style.css\">\n"
+	    "</head>\n<body>\n<header>\n<p class=\"brand\"><a href=\""
+	    "/certsrv/\">Cairn certificate services</a></p>\n"
+	    "<p class=\"ca\">%s</p>\n", title, ca != NULL ? ca : "");
+	free(ca);
+	html_raw(h, "<nav aria-label=\"main\"><ul>\n"
+	    "<li><a href=\"/certsrv/\">Home</a></li>\n");
+	if (c->authed) {
+		html_raw(h, "<li><a href=\"/certsrv/submit\">Request a "
+		    "certificate</a></li>\n<li><a href=\"/certsrv/requests\">"
+		    "My requests</a></li>\n");
+		if (is_manager(c))
+			html_raw(h, "<li><a href=\"/certsrv/pending\">Pending "
+			    "requests</a></li>\n");
+		if (may_list_certs(c))
+			html_raw(h, "<li><a href=\"/certsrv/certs\">"
+			    "Certificates</a></li>\n");
+	}
+	html_raw(h, "<li><a href=\"/certsrv/ca\">CA certificate and CRL</a>"
+	    "</li>\n</ul></nav>\n<div class=\"who\">");
+	if (c->authed) {
+		html_fmt(h, "Signed in as <strong id=\"account\">%s</strong> "
+		    "(", c->who.name);
+		roles_text(h, &c->who);
+		html_raw(h, c->by_cert ? "; client certificate)" : ")");
+		if (!c->by_cert) {
+			html_raw(h, " <form method=\"post\" action=\""
+			    "/certsrv/logout\" class=\"inline\">");
+			csrf_input(h, c);
+			html_raw(h, "<button type=\"submit\">Sign out</button>"
+			    "</form>");
+		}
+	} else {
+		html_raw(h, "<a href=\"/certsrv/login\">Sign in</a>");
+	}
+	html_fmt(h, "</div>\n</header>\n<main>\n<h1>%s</h1>\n", title);
+}
+
+static void
+page_end(struct html *h)
+{
+	html_raw(h, "</main>\n<footer><p>Cairn issuing CA. Pages served over "
+	    "HTTPS only; no scripts.</p></footer>\n</body>\n</html>\n");
+}
+
+static void
+error_page(struct ctx *c, int status, const char *title, const char *msg)
+{
+	struct html h = { 0 };
+
+	page_begin(c, &h, title);
+	html_fmt(&h, "<p class=\"error\" role=\"alert\">%s</p>\n", msg);
+	html_raw(&h, "<p><a href=\"/certsrv/\">Back to the home page</a></p>\n");
+	page_end(&h);
+	send_page(c, status, &h);
+}
+
+/* An error from the core: its message for a 4xx, a generic one for 5xx
+ * (the detail is in the audit log or on the daemon's stderr). */
+static void
+core_error(struct ctx *c, const char *title, int r)
+{
+	int st = web_status(r);
+
+	if (st >= 500)
+		fprintf(stderr, "cairn-sub: web: %s: %s\n", title,
+		    cairn_errmsg(r));
+	error_page(c, st, title, st >= 500 ? "The CA could not complete the "
+	    "request; the operator's log has the reason." : cairn_errmsg(r));
+}
+
+/* ---- authentication ---------------------------------------------------- */
+
+static void
+authenticate(struct ctx *c)
+{
+	struct web *w = c->srv->web;
+	char account[WEBSESSION_ACCOUNT_MAX + 1];
+	const char *cookies = http_header(c->req, "Cookie");
+
+	if (c->req->client_n > 0) {
+		if (web_authenticate(c->srv, c->req, &c->who) == 0) {
+			uint8_t md[32];
+			char hex[65];
+
+			if (EVP_Digest(c->req->client_der[0],
+			    c->req->client_der_len[0], md, NULL, EVP_sha256(),
+			    NULL) == 1 && mac_hex(w, c->who.name,
+			    cairn_hex(hex, md, 32, 0), c->csrf) == 0) {
+				c->authed = c->by_cert = 1;
+				return;
+			}
+		}
+		/* A certificate that names no account grants nothing; a
+		 * session may still. */
+		actor_clear(&c->who);
+		cairn_error_clear();
+	}
+	if (webform_cookie(cookies, SESSION_COOKIE, c->sid, sizeof(c->sid)) !=
+	    0 || websession_lookup(w->sessions, c->sid, store_now(), account,
+	    c->csrf) != 0) {
+		c->sid[0] = c->csrf[0] = '\0';
+		cairn_error_clear();
+		return;
+	}
+	if (actor_load(c->srv->ca, account, &c->who) != 0) {
+		/* disabled or removed since sign-in */
+		websession_destroy(w->sessions, c->sid);
+		c->sid[0] = c->csrf[0] = '\0';
+		cairn_error_clear();
+		return;
+	}
+	c->authed = 1;
+}
+
+/* Is the request's Origin (or else Referer), when sent, this site? */
+static int
+same_origin(const struct http_request *req)
+{
+	const char *host = http_header(req, "Host");
+	const char *origin = http_header(req, "Origin");
+	const char *referer = http_header(req, "Referer");
+	size_t hl;
+
+	if (origin == NULL && referer == NULL)
+		return 1;
+	if (host == NULL || (hl = strlen(host)) == 0 || hl > 255)
+		return 0;
+	if (origin != NULL)
+		return strncmp(origin, "https://", 8) == 0 &&
+		    strcasecmp(origin + 8, host) == 0;
+	return strncmp(referer, "https://", 8) == 0 &&
+	    strncasecmp(referer + 8, host, hl) == 0 &&
+	    (referer[8 + hl] == '/' || referer[8 + hl] == '\0');
+}
+
+/* Audit a refused form of a signed-in account (anonymous ones are not
+ * written: anybody could fill the log with them). */
+static void
+audit_form_refusal(struct ctx *c, int why)
+{
+	json_t *f;
+
+	if (!c->authed)
+		return;
+	f = json_pack("{s:s, s:s, s:s}", "via", "web", "path", c->req->path,
+	    "remote", c->req->remote != NULL ? c->req->remote : "");
+	ca_audit_refusal(c->srv->ca, "web form refused", c->who.name, f, why);
+	json_decref(f);
+}
+
+/*
+ * A state-changing POST: same origin, a form that parses, and the CSRF
+ * token of this session.  0 with *form, or the page is answered (403,
+ * 400) and -1 returned.
+ */
+static int
+post_guard(struct ctx *c, struct webform **form)
+{
+	const char *tok;
+	int r;
+
+	*form = NULL;
+	if (!c->authed) {
+		error_page(c, 403, "Not signed in", "Sign in first (your "
+		    "session may have ended).");
+		return -1;
+	}
+	if (!same_origin(c->req)) {
+		r = cairn_error(CAIRN_E_DENIED, "a form posted from another "
+		    "site (Origin or Referer is not this one)");
+		audit_form_refusal(c, r);
+		error_page(c, 403, "Refused", cairn_errmsg(r));
+		return -1;
+	}
+	if ((r = webform_parse(http_header(c->req, "Content-Type"),
+	    c->req->body, c->req->body_len, form)) != 0) {
+		error_page(c, web_status(r), "The form did not parse",
+		    cairn_errmsg(r));
+		return -1;
+	}
+	if (webform_text(*form, "csrf", &tok) != 0 ||
+	    !websession_token_eq(tok, c->csrf)) {
+		r = cairn_error(CAIRN_E_DENIED, "the form's CSRF token is "
+		    "missing or wrong: reload the page and try again");
+		audit_form_refusal(c, r);
+		webform_free(*form);
+		*form = NULL;
+		error_page(c, 403, "Refused", cairn_errmsg(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- home, style, CA downloads ------------------------------------------ */
+
+static const char style_css[] =
+    ":root{--fg:#1d2430;--muted:#5b6573;--line:#d5dae1;--accent:#1f5fa8;"
+    "--bg:#f6f7f9;--err:#a12622;--ok:#1e6b34}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\","
+    "Roboto,\"DejaVu Sans\",sans-serif;color:var(--fg);background:var(--bg)}\n"
+    "header{background:#fff;border-bottom:1px solid var(--line);"
+    "padding:.8rem 1.5rem}\n"
+    ".brand{margin:0;font-weight:600;font-size:1.2rem}\n"
+    ".brand a{color:var(--fg);text-decoration:none}\n"
+    ".ca{margin:0;color:var(--muted);font-size:.85rem}\n"
+    "nav ul{list-style:none;margin:.6rem 0 0;padding:0;display:flex;"
+    "flex-wrap:wrap;gap:.3rem 1.2rem}\n"
+    "a{color:var(--accent)}\n"
+    ".who{margin-top:.5rem;font-size:.9rem;color:var(--muted)}\n"
+    "main{max-width:60rem;margin:1.5rem auto;padding:1.5rem;background:#fff;"
+    "border:1px solid var(--line);border-radius:6px}\n"
+    "h1{margin-top:0;font-size:1.5rem}\n"
+    "h2{font-size:1.15rem;margin-top:1.8rem}\n"
+    "table{border-collapse:collapse;width:100%;margin:.8rem 0;font-size:.92rem}"
+    "\n"
+    "caption{text-align:left;font-weight:600;padding:.3rem 0}\n"
+    "th,td{border-bottom:1px solid var(--line);padding:.4rem .5rem;"
+    "text-align:left;vertical-align:top}\n"
+    "th{background:#eef1f5}\n"
+    "td.mono,.mono{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;"
+    "font-size:.85rem;word-break:break-all}\n"
+    "label{display:block;font-weight:600;margin:.9rem 0 .3rem}\n"
+    "input[type=text],input[type=password],select,textarea{width:100%;"
+    "max-width:40rem;padding:.45rem;border:1px solid #aab3bf;"
+    "border-radius:4px;font:inherit}\n"
+    "textarea{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;"
+    "font-size:.85rem}\n"
+    "button{margin-top:.9rem;padding:.45rem 1rem;border:1px solid "
+    "var(--accent);background:var(--accent);color:#fff;border-radius:4px;"
+    "font:inherit;cursor:pointer}\n"
+    "button.secondary{background:#fff;color:var(--accent)}\n"
+    "td form{display:inline-flex;gap:.4rem;align-items:center;margin:0 .4rem "
+    ".2rem 0}\n"
+    "td form button,td form select,td form input{margin:0;width:auto}\n"
+    "form.inline{display:inline}form.inline button{margin:0;padding:.1rem "
+    ".6rem;font-size:.85rem}\n"
+    ".error{color:var(--err);background:#fbeceb;border:1px solid #ecc5c2;"
+    "padding:.6rem .8rem;border-radius:4px}\n"
+    ".ok{color:var(--ok);background:#e9f5ec;border:1px solid #bfe0c8;"
+    "padding:.6rem .8rem;border-radius:4px}\n"
+    ".hint{color:var(--muted);font-size:.9rem}\n"
+    ".status{font-weight:600}\n"
+    "footer{text-align:center;color:var(--muted);font-size:.8rem;"
+    "padding:1rem}\n";
+
+static void
+page_home(struct ctx *c)
+{
+	struct html h = { 0 };
+
+	page_begin(c, &h, "Welcome");
+	html_raw(&h, "<p>Use this site to request a certificate from this "
+	    "certification authority, to see what became of your requests, "
+	    "and to download the CA certificate, its chain and the "
+	    "certificate revocation list.</p>\n<h2>Select a task</h2>\n<ul>\n");
+	if (c->authed) {
+		html_raw(&h, "<li><a href=\"/certsrv/submit\">Request a "
+		    "certificate</a> with a certificate signing request "
+		    "(PKCS#10)</li>\n<li><a href=\"/certsrv/requests\">View "
+		    "the status of your requests</a></li>\n");
+		if (is_manager(c))
+			html_raw(&h, "<li><a href=\"/certsrv/pending\">Approve "
+			    "or deny pending requests</a></li>\n");
+		if (may_list_certs(c))
+			html_raw(&h, "<li><a href=\"/certsrv/certs\">Issued "
+			    "and revoked certificates</a></li>\n");
+	} else {
+		html_raw(&h, "<li><a href=\"/certsrv/login\">Sign in</a> to "
+		    "request certificates (with your account's password, or "
+		    "a client certificate bound to your account)</li>\n");
+	}
+	html_raw(&h, "<li><a href=\"/certsrv/ca\">Download a CA certificate, "
+	    "certificate chain, or CRL</a></li>\n</ul>\n");
+	page_end(&h);
+	send_page(c, 200, &h);
+}
+
+static void
+fingerprint_row(struct html *h, const char *what, X509 *x)
+{
+	uint8_t md[32];
+	unsigned int n = 0;
+	char hex[3 * 32], *subj;
+
+	if (x == NULL || X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32)
+		return;
+	cairn_hex(hex, md, 32, ':');
+	subj = name_text(X509_get_subject_name(x));
+	html_fmt(h, "<tr><th scope=\"row\">%s</th><td>%s</td><td class=\""
+	    "mono\">%s</td></tr>\n", what, subj != NULL ? subj : "", hex);
+	free(subj);
+}
+
+static void
+page_ca(struct ctx *c)
+{
+	struct html h = { 0 };
+
+	page_begin(c, &h, "CA certificate, chain and CRL");
+	html_raw(&h, "<p>These files are public: relying parties also fetch "
+	    "them over plain HTTP from the addresses in every certificate."
+	    "</p>\n<table>\n<caption>Downloads</caption>\n<thead><tr><th "
+	    "scope=\"col\">File</th><th scope=\"col\">Format</th></tr></thead>"
+	    "\n<tbody>\n"
+	    "<tr><td><a href=\"/certsrv/ca.pem\" download>CA certificate</a>"
+	    "</td><td>PEM</td></tr>\n"
+	    "<tr><td><a href=\"/ca/ca.der\" download=\"ca.cer\">CA "
+	    "certificate</a></td><td>DER</td></tr>\n"
+	    "<tr><td><a href=\"/ca/chain.pem\" download>Certificate chain "
+	    "(this CA and the root)</a></td><td>PEM</td></tr>\n"
+	    "<tr><td><a href=\"/ca/chain.p7b\" download>Certificate chain "
+	    "(this CA and the root)</a></td><td>PKCS#7</td></tr>\n"
+	    "<tr><td><a href=\"/crl/ca.crl\" download>Current CRL of this CA"
+	    "</a></td><td>DER</td></tr>\n"
+	    "<tr><td><a href=\"/crl/root.crl\" download>Current CRL of the "
+	    "root</a></td><td>DER</td></tr>\n</tbody>\n</table>\n"
+	    "<table>\n<caption>SHA-256 fingerprints</caption>\n<thead><tr>"
+	    "<th scope=\"col\">Certificate</th><th scope=\"col\">Subject</th>"
+	    "<th scope=\"col\">SHA-256</th></tr></thead>\n<tbody>\n");
+	fingerprint_row(&h, "This CA", c->srv->ca->cert);
+	fingerprint_row(&h, "Root", c->srv->ca->root);
+	html_raw(&h, "</tbody>\n</table>\n");
+	page_end(&h);
+	send_page(c, 200, &h);
+}
+
+/* ---- sign in, sign out -------------------------------------------------- */
+
+/* The pre-login cookie: reuse the browser's, else make one. */
+static int
+login_pre(struct ctx *c, char pre[WEBSESSION_TOKEN_LEN + 1], int *fresh)
+{
+	uint8_t b[32];
+
+	*fresh = 0;
+	if (webform_cookie(http_header(c->req, "Cookie"), LOGIN_COOKIE, pre,
+	    WEBSESSION_TOKEN_LEN + 1) == 0 &&
+	    strlen(pre) == WEBSESSION_TOKEN_LEN)
+		return 0;
+	cairn_error_clear();
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "the CSPRNG failed");
+	cairn_hex(pre, b, sizeof(b), 0);
+	*fresh = 1;
+	return 0;
+}
+
+static void
+login_form(struct ctx *c, int status, const char *error, const char *account)
+{
+	char pre[WEBSESSION_TOKEN_LEN + 1], tok[WEBSESSION_TOKEN_LEN + 1];
+	struct html h = { 0 };
+	int fresh, r;
+
+	if ((r = login_pre(c, pre, &fresh)) != 0 ||
+	    (r = mac_hex(c->srv->web, "login", pre, tok)) != 0) {
+		core_error(c, "Sign in", r);
+		return;
+	}
+	page_begin(c, &h, "Sign in");
+	if (error != NULL)
+		html_fmt(&h, "<p class=\"error\" role=\"alert\" id=\"error\">%s"
+		    "</p>\n", error);
+	html_fmt(&h, "<form method=\"post\" action=\"/certsrv/login\">\n"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+	    "<label for=\"account\">Account</label>\n"
+	    "<input type=\"text\" id=\"account\" name=\"account\" "
+	    "autocomplete=\"username\" required maxlength=\"128\" value=\"%s\">"
+	    "\n<label for=\"password\">Password</label>\n"
+	    "<input type=\"password\" id=\"password\" name=\"password\" "
+	    "autocomplete=\"current-password\" required>\n"
+	    "<button type=\"submit\">Sign in</button>\n</form>\n"
+	    "<p class=\"hint\">A client certificate bound to your account "
+	    "signs you in without a password. This site never asks for "
+	    "Windows (NTLM) credentials.</p>\n", tok,
+	    account != NULL ? account : "");
+	page_end(&h);
+	send_page(c, status, &h);
+	if (fresh)
+		http_resp_header(c->resp, "Set-Cookie: " LOGIN_COOKIE "=%s; "
+		    COOKIE_ATTRS "; Max-Age=3600", pre);
+}
+
+static void
+login_post(struct ctx *c)
+{
+	struct web *w = c->srv->web;
+	struct webform *form = NULL;
+	const char *tok = NULL, *account = NULL, *pw = NULL;
+	char pre[WEBSESSION_TOKEN_LEN + 1], want[WEBSESSION_TOKEN_LEN + 1];
+	char sid[WEBSESSION_ID_LEN + 1], csrf[WEBSESSION_TOKEN_LEN + 1];
+	json_t *f = NULL;
+	int r;
+
+	if (!same_origin(c->req)) {
+		error_page(c, 403, "Refused", "a sign-in form posted from "
+		    "another site (Origin or Referer is not this one)");
+		return;
+	}
+	if ((r = webform_parse(http_header(c->req, "Content-Type"),
+	    c->req->body, c->req->body_len, &form)) != 0) {
+		error_page(c, web_status(r), "The form did not parse",
+		    cairn_errmsg(r));
+		return;
+	}
+	if (webform_cookie(http_header(c->req, "Cookie"), LOGIN_COOKIE, pre,
+	    sizeof(pre)) != 0 || strlen(pre) != WEBSESSION_TOKEN_LEN ||
+	    mac_hex(w, "login", pre, want) != 0 ||
+	    webform_text(form, "csrf", &tok) != 0 ||
+	    !websession_token_eq(tok, want)) {
+		cairn_error_clear();
+		error_page(c, 403, "Refused", "The sign-in form's token is "
+		    "missing or wrong (the form is old, or cookies are off): "
+		    "reload the sign-in page and try again.");
+		goto out;
+	}
+	if (webform_text(form, "account", &account) != 0 ||
+	    webform_text(form, "password", &pw) != 0 || account[0] == '\0' ||
+	    strlen(account) > WEBSESSION_ACCOUNT_MAX ||
+	    strlen(pw) > PASSWORD_MAX) {
+		cairn_error_clear();
+		login_form(c, 400, "Give an account name (up to 128 "
+		    "characters) and its password.", NULL);
+		goto out;
+	}
+	f = json_pack("{s:s, s:s, s:s}", "via", "web", "method", "password",
+	    "remote", c->req->remote != NULL ? c->req->remote : "");
+	if ((r = account_password_check(c->srv->ca, account, pw)) != 0 ||
+	    (r = actor_load(c->srv->ca, account, &c->who)) != 0) {
+		ca_audit_refusal(c->srv->ca, "login refused", account, f, r);
+		actor_clear(&c->who);
+		login_form(c, 403, "Wrong account name or password.", account);
+		goto out;
+	}
+	/* Audited before the session exists: no audit, no sign-in. */
+	if ((r = ca_audit_event(c->srv->ca, "login", account, f)) != 0 ||
+	    (r = websession_create(w->sessions, account, store_now(), sid,
+	    csrf)) != 0) {
+		actor_clear(&c->who);
+		core_error(c, "Sign in", r);
+		goto out;
+	}
+	/* A session the browser had before is ended (no fixation). */
+	if (webform_cookie(http_header(c->req, "Cookie"), SESSION_COOKIE,
+	    c->sid, sizeof(c->sid)) == 0)
+		websession_destroy(w->sessions, c->sid);
+	cairn_error_clear();
+	redirect(c, "/certsrv/");
+	http_resp_header(c->resp, "Set-Cookie: " SESSION_COOKIE "=%s; "
+	    COOKIE_ATTRS, sid);
+	http_resp_header(c->resp, "Set-Cookie: " LOGIN_COOKIE "=; "
+	    COOKIE_ATTRS "; Max-Age=0");
+	OPENSSL_cleanse(sid, sizeof(sid));
+out:
+	json_decref(f);
+	webform_free(form);
+}
+
+static void
+logout_post(struct ctx *c)
+{
+	struct webform *form;
+
+	if (post_guard(c, &form) != 0)
+		return;
+	webform_free(form);
+	if (c->by_cert) {
+		error_page(c, 400, "Sign out", "You are signed in by your "
+		    "client certificate: remove it from the browser, or "
+		    "close the browser, to sign out.");
+		return;
+	}
+	websession_destroy(c->srv->web->sessions, c->sid);
+	ca_audit_event(c->srv->ca, "logout", c->who.name, NULL);
+	cairn_error_clear();
+	redirect(c, "/certsrv/");
+	http_resp_header(c->resp, "Set-Cookie: " SESSION_COOKIE "=; "
+	    COOKIE_ATTRS "; Max-Age=0");
+}
+
+/* ---- submit ------------------------------------------------------------ */
+
+static void
+identity(const struct actor *a, struct tpl_identity *id)
+{
+	id->account = a->name;
+	id->email = a->email;
+	id->roles = a->role_names;
+	id->groups = a->groups;
+}
+
+static void
+submit_form(struct ctx *c, int status, const char *error, const char *tname,
+    const char *csr_text)
+{
+	const struct template_set *ts = c->srv->ca->templates;
+	struct tpl_identity id;
+	struct html h = { 0 };
+	size_t i, n = 0;
+
+	identity(&c->who, &id);
+	page_begin(c, &h, "Request a certificate");
+	if (error != NULL)
+		html_fmt(&h, "<p class=\"error\" role=\"alert\" id=\"error\">%s"
+		    "</p>\n", error);
+	html_raw(&h, "<p>Make a certificate signing request (PKCS#10) with "
+	    "your own tool, for example <code>openssl req -new -newkey "
+	    "ec -pkeyopt ec_paramgen_curve:P-256 -keyout my.key -out my.csr"
+	    "</code>, then paste it or choose the file. The private key "
+	    "stays with you. The template decides what the certificate "
+	    "says; what it does not allow is dropped or refused.</p>\n"
+	    "<form method=\"post\" action=\"/certsrv/submit\" "
+	    "enctype=\"multipart/form-data\">\n");
+	csrf_input(&h, c);
+	html_raw(&h, "\n<label for=\"template\">Certificate template</label>\n"
+	    "<select id=\"template\" name=\"template\" required>\n");
+	for (i = 0; ts != NULL && i < ts->n; i++) {
+		const struct template *t = ts->t[i];
+
+		if (template_may_enroll(t, &id) != 0)
+			continue;
+		n++;
+		html_fmt(&h, "<option value=\"%s\"%s>%s%s%s%s</option>\n",
+		    t->name, tname != NULL && strcmp(tname, t->name) == 0 ?
+		    " selected" : "", t->name, t->description != NULL ?
+		    ": " : "", t->description != NULL ? t->description : "",
+		    t->approval ? " (needs a manager's approval)" : "");
+	}
+	cairn_error_clear();
+	html_raw(&h, "</select>\n");
+	if (n == 0)
+		html_raw(&h, "<p class=\"error\">Your account may not enroll on "
+		    "any template: ask the CA's administrator for the role or "
+		    "group a template needs.</p>\n");
+	html_fmt(&h, "<label for=\"csr\">Certificate request (PEM)</label>\n"
+	    "<textarea id=\"csr\" name=\"csr\" rows=\"12\" cols=\"70\" "
+	    "spellcheck=\"false\" placeholder=\"-----BEGIN CERTIFICATE "
+	    "REQUEST-----\">%s</textarea>\n"
+	    "<label for=\"csrfile\">or a request file (PEM or DER)</label>\n"
+	    "<input type=\"file\" id=\"csrfile\" name=\"csrfile\" "
+	    "accept=\".csr,.req,.pem,.der,.p10\">\n"
+	    "<div><button type=\"submit\">Submit</button></div>\n</form>\n",
+	    csr_text != NULL ? csr_text : "");
+	page_end(&h);
+	send_page(c, status, &h);
+}
+
+static int
+blank(const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+		    s[i] != '\n')
+			return 0;
+	return 1;
+}
+
+static void request_page(struct ctx *c, long long id, int status,
+    char **notes);
+
+static void
+submit_post(struct ctx *c)
+{
+	struct webform *form = NULL;
+	const struct webform_field *file;
+	const char *tname = NULL, *text = NULL;
+	struct issue_req rq = { 0 };
+	struct issue_result res = { 0 };
+	const void *csr;
+	size_t len;
+	int r;
+
+	if (post_guard(c, &form) != 0)
+		return;
+	if (webform_text(form, "template", &tname) != 0 || tname[0] == '\0') {
+		submit_form(c, 400, "Choose a template.", NULL, NULL);
+		goto out;
+	}
+	if (webform_get(form, "csr") != NULL &&
+	    (r = webform_text(form, "csr", &text)) != 0) {
+		submit_form(c, 400, cairn_errmsg(r), tname, NULL);
+		goto out;
+	}
+	file = webform_get(form, "csrfile");
+	if (file != NULL && file->len > 0 && text != NULL &&
+	    !blank((const uint8_t *)text, strlen(text))) {
+		submit_form(c, 400, "Paste the request or choose a file, not "
+		    "both.", tname, text);
+		goto out;
+	}
+	if (file != NULL && file->len > 0) {
+		csr = file->value;
+		len = file->len;
+	} else if (text != NULL && !blank((const uint8_t *)text,
+	    strlen(text))) {
+		csr = text;
+		len = strlen(text);
+	} else {
+		submit_form(c, 400, "Paste a certificate request or choose a "
+		    "request file.", tname, NULL);
+		goto out;
+	}
+	if ((r = csr_parse(csr, len, &rq.csr)) != 0) {
+		submit_form(c, web_status(r), cairn_errmsg(r), tname, text);
+		goto out;
+	}
+	rq.template_name = tname;
+	rq.who = &c->who;
+	rq.via = "web";
+	if ((r = issue_submit(c->srv->ca, &rq, &res)) != 0) {
+		int st = web_status(r);
+
+		if (st >= 500)
+			fprintf(stderr, "cairn-sub: web: submit: %s\n",
+			    cairn_errmsg(r));
+		submit_form(c, st, st >= 500 ? "The CA could not complete "
+		    "the request; the operator's log has the reason." :
+		    cairn_errmsg(r), tname, text);
+		goto out;
+	}
+	request_page(c, res.request_id, res.status == ISSUE_ISSUED ? 201 : 202,
+	    res.notes);
+out:
+	issue_result_clear(&res);
+	X509_REQ_free(rq.csr);
+	webform_free(form);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void
+request_page(struct ctx *c, long long id, int status, char **notes)
+{
+	struct store *s = c->srv->ca->store;
+	sqlite3_stmt *st = NULL;
+	struct html h = { 0 };
+	char t1[32], t2[32], title[64];
+	int found = 0;
+
+	snprintf(title, sizeof(title), "Request %lld", id);
+	store_lock(s);
+	if (sqlite3_prepare_v2(store_db(s), "SELECT r.status, r.template, "
+	    "r.requester, r.serial, r.note, r.created, r.decided_by, "
+	    "r.decided_at, r.csr, c.subject, c.not_after, c.revoked_at, "
+	    "c.reason FROM requests r LEFT JOIN certs c ON c.serial = "
+	    "r.serial WHERE r.id = ?", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		store_unlock(s);
+		error_page(c, 404, title, "No such request.");
+		return;
+	}
+	{
+		const char *rstatus = (const char *)sqlite3_column_text(st, 0);
+		const char *requester = (const char *)
+		    sqlite3_column_text(st, 2);
+		const char *serial = (const char *)sqlite3_column_text(st, 3);
+		const char *note = (const char *)sqlite3_column_text(st, 4);
+		const char *decided_by = (const char *)
+		    sqlite3_column_text(st, 6);
+		char *subj = csr_subject(sqlite3_column_blob(st, 8),
+		    sqlite3_column_bytes(st, 8));
+		size_t i;
+
+		/* Another account's request is as invisible as a missing
+		 * one, to all but managers (as REST does). */
+		if (requester != NULL && rstatus != NULL &&
+		    (strcmp(requester, c->who.name) == 0 || is_manager(c))) {
+			found = 1;
+			page_begin(c, &h, title);
+			if (strcmp(rstatus, "issued") == 0)
+				html_raw(&h, "<p class=\"ok\" role=\"status\" "
+				    "id=\"result\">The certificate was issued."
+				    "</p>\n");
+			else if (strcmp(rstatus, "pending") == 0)
+				html_raw(&h, "<p class=\"ok\" role=\"status\" "
+				    "id=\"result\">The request is pending: a "
+				    "certificate manager must approve it. Come "
+				    "back to this page later.</p>\n");
+			else if (strcmp(rstatus, "denied") == 0)
+				html_fmt(&h, "<p class=\"error\" role=\"status\" "
+				    "id=\"result\">The request was denied by "
+				    "%s. Reason: <span id=\"reason\">%s</span>"
+				    "</p>\n", decided_by != NULL ? decided_by :
+				    "a certificate manager", note != NULL &&
+				    note[0] != '\0' ? note : "(none given)");
+			else
+				html_fmt(&h, "<p class=\"error\" role=\"status\" "
+				    "id=\"result\">The request is %s.</p>\n",
+				    rstatus);
+			html_fmt(&h, "<table>\n<caption>The request</caption>\n"
+			    "<tbody>\n<tr><th scope=\"row\">Status</th><td "
+			    "class=\"status\" id=\"status\">%s</td></tr>\n"
+			    "<tr><th scope=\"row\">Template</th><td>%s</td></tr>"
+			    "\n<tr><th scope=\"row\">Requester</th><td>%s</td>"
+			    "</tr>\n<tr><th scope=\"row\">Submitted</th><td>%s"
+			    "</td></tr>\n<tr><th scope=\"row\">Subject asked "
+			    "for</th><td id=\"subject\">%s</td></tr>\n",
+			    rstatus, sqlite3_column_text(st, 1), requester,
+			    fmt_time(sqlite3_column_int64(st, 5), t1),
+			    subj != NULL ? subj : "");
+			if (decided_by != NULL)
+				html_fmt(&h, "<tr><th scope=\"row\">Decided by"
+				    "</th><td>%s, %s</td></tr>\n", decided_by,
+				    fmt_time(sqlite3_column_int64(st, 7), t2));
+			if (serial != NULL && sqlite3_column_type(st, 9) !=
+			    SQLITE_NULL) {
+				html_fmt(&h, "<tr><th scope=\"row\">Serial"
+				    "</th><td class=\"mono\" id=\"serial\">%s"
+				    "</td></tr>\n<tr><th scope=\"row\">"
+				    "Certificate subject</th><td>%s</td></tr>\n"
+				    "<tr><th scope=\"row\">Valid until</th><td>"
+				    "%s</td></tr>\n", serial,
+				    sqlite3_column_text(st, 9), fmt_time(
+				    sqlite3_column_int64(st, 10), t2));
+				if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+					html_fmt(&h, "<tr><th scope=\"row\">"
+					    "Revoked</th><td>%s, %s</td></tr>"
+					    "\n", fmt_time(sqlite3_column_int64(
+					    st, 11), t1), ca_reason_name(
+					    sqlite3_column_int(st, 12)));
+			}
+			html_raw(&h, "</tbody>\n</table>\n");
+			if (notes != NULL && notes[0] != NULL) {
+				html_raw(&h, "<h2>What the template dropped"
+				    "</h2>\n<ul id=\"notes\">\n");
+				for (i = 0; notes[i] != NULL; i++)
+					html_fmt(&h, "<li>%s</li>\n", notes[i]);
+				html_raw(&h, "</ul>\n");
+			}
+			if (serial != NULL && strcmp(rstatus, "issued") == 0)
+				html_fmt(&h, "<h2>Download</h2>\n<ul "
+				    "id=\"downloads\">\n"
+				    "<li><a href=\"/certsrv/certs/%s.pem\" "
+				    "id=\"dl-pem\">Certificate (PEM)</a></li>\n"
+				    "<li><a href=\"/certsrv/certs/%s.cer\" "
+				    "id=\"dl-der\">Certificate (DER)</a></li>\n"
+				    "<li><a href=\"/certsrv/certs/%s-chain.pem\" "
+				    "id=\"dl-chain\">Certificate chain (PEM)"
+				    "</a></li>\n"
+				    "<li><a href=\"/certsrv/certs/%s.p7b\" "
+				    "id=\"dl-p7b\">Certificate chain (PKCS#7)"
+				    "</a></li>\n</ul>\n", serial, serial, serial,
+				    serial);
+		}
+		free(subj);
+	}
+	sqlite3_finalize(st);
+	store_unlock(s);
+	if (!found) {
+		html_free(&h);
+		error_page(c, 404, title, "No such request.");
+		return;
+	}
+	html_raw(&h, "<p><a href=\"/certsrv/requests\">All my requests</a>"
+	    "</p>\n");
+	page_end(&h);
+	send_page(c, status, &h);
+}
+
+/* ?page=N (1-based), bounded. */
+static long long
+page_arg(const struct ctx *c)
+{
+	const char *p = http_query_arg(c->req, "page");
+	char *end;
+	long long n;
+
+	if (p == NULL)
+		return 1;
+	n = strtoll(p, &end, 10);
+	if (*end != '\0' || n < 1 || n > 1000000)
+		return 1;
+	return n;
+}
+
+static void
+pager(struct html *h, const char *path, long long page, int more)
+{
+	if (page <= 1 && !more)
+		return;
+	html_raw(h, "<nav aria-label=\"pages\"><p>");
+	if (page > 1)
+		html_fmt(h, "<a href=\"%s?page=%lld\">Newer</a> ", path,
+		    page - 1);
+	html_fmt(h, "Page %lld", page);
+	if (more)
+		html_fmt(h, " <a href=\"%s?page=%lld\">Older</a>", path,
+		    page + 1);
+	html_raw(h, "</p></nav>\n");
+}
+
+static void
+requests_page(struct ctx *c)
+{
+	struct store *s = c->srv->ca->store;
+	sqlite3_stmt *st = NULL;
+	struct html h = { 0 };
+	long long page = page_arg(c);
+	char t[32];
+	int n = 0;
+
+	page_begin(c, &h, "My requests");
+	html_raw(&h, "<table id=\"requests\">\n<caption>Your certificate "
+	    "requests, newest first</caption>\n<thead><tr><th scope=\"col\">"
+	    "Request</th><th scope=\"col\">Submitted</th><th scope=\"col\">"
+	    "Template</th><th scope=\"col\">Status</th></tr></thead>\n"
+	    "<tbody>\n");
+	store_lock(s);
+	if (sqlite3_prepare_v2(store_db(s), "SELECT id, created, template, "
+	    "status FROM requests WHERE requester = ? ORDER BY id DESC LIMIT ? "
+	    "OFFSET ?", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, c->who.name, -1, SQLITE_STATIC) ==
+	    SQLITE_OK && sqlite3_bind_int(st, 2, CAIRN_WEB_LIST_PAGE + 1) ==
+	    SQLITE_OK && sqlite3_bind_int64(st, 3, (page - 1) *
+	    CAIRN_WEB_LIST_PAGE) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW &&
+		    ++n <= CAIRN_WEB_LIST_PAGE)
+			html_fmt(&h, "<tr><td><a href=\"/certsrv/requests/"
+			    "%lld\">%lld</a></td><td>%s</td><td>%s</td><td>%s"
+			    "</td></tr>\n", (long long)sqlite3_column_int64(st,
+			    0), (long long)sqlite3_column_int64(st, 0),
+			    fmt_time(sqlite3_column_int64(st, 1), t),
+			    sqlite3_column_text(st, 2),
+			    sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	store_unlock(s);
+	html_raw(&h, "</tbody>\n</table>\n");
+	if (n == 0)
+		html_raw(&h, "<p>No requests yet. <a href=\"/certsrv/submit\">"
+		    "Request a certificate</a>.</p>\n");
+	pager(&h, "/certsrv/requests", page, n > CAIRN_WEB_LIST_PAGE);
+	page_end(&h);
+	send_page(c, 200, &h);
+}
+
+static void
+pending_page(struct ctx *c)
+{
+	struct store *s = c->srv->ca->store;
+	sqlite3_stmt *st = NULL;
+	struct html h = { 0 };
+	long long page = page_arg(c), id;
+	char t[32];
+	int n = 0;
+
+	if (!is_manager(c)) {
+		error_page(c, 403, "Pending requests", "Deciding requests "
+		    "needs the certificate manager role.");
+		return;
+	}
+	page_begin(c, &h, "Pending requests");
+	html_raw(&h, "<table id=\"pending\">\n<caption>Requests waiting for a "
+	    "certificate manager, oldest first</caption>\n<thead><tr><th "
+	    "scope=\"col\">Request</th><th scope=\"col\">Submitted</th><th "
+	    "scope=\"col\">Requester</th><th scope=\"col\">Template</th><th "
+	    "scope=\"col\">Subject asked for</th><th scope=\"col\">Decision"
+	    "</th></tr></thead>\n<tbody>\n");
+	store_lock(s);
+	if (sqlite3_prepare_v2(store_db(s), "SELECT id, created, requester, "
+	    "template, csr FROM requests WHERE status = 'pending' ORDER BY id "
+	    "LIMIT ? OFFSET ?", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int(st, 1, CAIRN_WEB_LIST_PAGE + 1) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 2, (page - 1) * CAIRN_WEB_LIST_PAGE) ==
+	    SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW &&
+		    ++n <= CAIRN_WEB_LIST_PAGE) {
+			const char *requester = (const char *)
+			    sqlite3_column_text(st, 2);
+			char *subj = csr_subject(sqlite3_column_blob(st, 4),
+			    sqlite3_column_bytes(st, 4));
+
+			id = sqlite3_column_int64(st, 0);
+			html_fmt(&h, "<tr id=\"req-%lld\"><td><a href=\""
+			    "/certsrv/requests/%lld\">%lld</a></td><td>%s</td>"
+			    "<td>%s</td><td>%s</td><td>%s</td><td>", id, id,
+			    id, fmt_time(sqlite3_column_int64(st, 1), t),
+			    requester, sqlite3_column_text(st, 3),
+			    subj != NULL ? subj : "");
+			free(subj);
+			if (requester != NULL &&
+			    strcmp(requester, c->who.name) == 0) {
+				html_raw(&h, "<span class=\"hint\">Your own "
+				    "request: another certificate manager "
+				    "decides.</span>");
+			} else {
+				html_fmt(&h, "<form method=\"post\" action=\""
+				    "/certsrv/requests/%lld/approve\">", id);
+				csrf_input(&h, c);
+				html_raw(&h, "<button type=\"submit\">Approve"
+				    "</button></form>");
+				html_fmt(&h, "<form method=\"post\" action=\""
+				    "/certsrv/requests/%lld/deny\">", id);
+				csrf_input(&h, c);
+				html_fmt(&h, "<label for=\"reason-%lld\" "
+				    "class=\"hint\">Reason</label><input "
+				    "type=\"text\" id=\"reason-%lld\" "
+				    "name=\"reason\" maxlength=\"%d\">"
+				    "<button type=\"submit\" class=\""
+				    "secondary\">Deny</button></form>", id, id,
+				    REASON_MAX);
+			}
+			html_raw(&h, "</td></tr>\n");
+		}
+	}
+	sqlite3_finalize(st);
+	store_unlock(s);
+	html_raw(&h, "</tbody>\n</table>\n");
+	if (n == 0)
+		html_raw(&h, "<p>No request is waiting.</p>\n");
+	pager(&h, "/certsrv/pending", page, n > CAIRN_WEB_LIST_PAGE);
+	page_end(&h);
+	send_page(c, 200, &h);
+}
+
+static void
+decide_post(struct ctx *c, long long id, int approve)
+{
+	struct webform *form = NULL;
+	struct issue_result res = { 0 };
+	const char *why = NULL;
+	char where[64];
+	int r;
+
+	if (post_guard(c, &form) != 0)
+		return;
+	if (approve) {
+		r = issue_approve(c->srv->ca, id, &c->who, &res);
+	} else {
+		if (webform_get(form, "reason") != NULL &&
+		    (r = webform_text(form, "reason", &why)) != 0) {
+			error_page(c, 400, "Deny", cairn_errmsg(r));
+			goto out;
+		}
+		if (why != NULL && strlen(why) > REASON_MAX) {
+			error_page(c, 400, "Deny", "The reason is too long "
+			    "(500 bytes at most).");
+			goto out;
+		}
+		r = issue_deny(c->srv->ca, id, &c->who, why);
+	}
+	if (r != 0) {
+		core_error(c, approve ? "Approval refused" : "Denial refused",
+		    r);
+		goto out;
+	}
+	snprintf(where, sizeof(where), "/certsrv/requests/%lld", id);
+	redirect(c, where);
+out:
+	issue_result_clear(&res);
+	webform_free(form);
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+static void
+certs_page(struct ctx *c)
+{
+	struct store *s = c->srv->ca->store;
+	sqlite3_stmt *st = NULL;
+	struct html h = { 0 };
+	long long page = page_arg(c), now = store_now();
+	char t[32], t2[32];
+	size_t i;
+	int n = 0;
+
+	if (!may_list_certs(c)) {
+		error_page(c, 403, "Certificates", "Listing certificates needs "
+		    "the certificate manager or auditor role.");
+		return;
+	}
+	page_begin(c, &h, "Issued and revoked certificates");
+	html_raw(&h, "<table id=\"certs\">\n<caption>Certificates, newest "
+	    "first</caption>\n<thead><tr><th scope=\"col\">Serial</th><th "
+	    "scope=\"col\">Subject</th><th scope=\"col\">Template</th><th "
+	    "scope=\"col\">Requester</th><th scope=\"col\">Valid until</th>"
+	    "<th scope=\"col\">Status</th>");
+	if (is_manager(c))
+		html_raw(&h, "<th scope=\"col\">Action</th>");
+	html_raw(&h, "</tr></thead>\n<tbody>\n");
+	store_lock(s);
+	if (sqlite3_prepare_v2(store_db(s), "SELECT serial, status, subject, "
+	    "template, requester, not_after, revoked_at, reason FROM certs "
+	    "ORDER BY created DESC, serial LIMIT ? OFFSET ?", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_bind_int(st, 1, CAIRN_WEB_LIST_PAGE + 1) ==
+	    SQLITE_OK && sqlite3_bind_int64(st, 2, (page - 1) *
+	    CAIRN_WEB_LIST_PAGE) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW &&
+		    ++n <= CAIRN_WEB_LIST_PAGE) {
+			const char *serial = (const char *)
+			    sqlite3_column_text(st, 0);
+			const char *cstatus = (const char *)
+			    sqlite3_column_text(st, 1);
+			int revoked = sqlite3_column_type(st, 6) !=
+			    SQLITE_NULL;
+			int reason = sqlite3_column_int(st, 7);
+			long long na = sqlite3_column_int64(st, 5);
+			int hold = revoked && reason == 6;
+
+			if (serial == NULL || cstatus == NULL)
+				continue;
+			html_fmt(&h, "<tr id=\"cert-%s\"><td class=\"mono\">",
+			    serial);
+			if (strcmp(cstatus, "issued") == 0)
+				html_fmt(&h, "<a href=\"/certsrv/certs/%s.pem\">"
+				    "%s</a>", serial, serial);
+			else
+				html_text(&h, serial);
+			html_fmt(&h, "</td><td>%s</td><td>%s</td><td>%s</td>"
+			    "<td>%s</td><td class=\"status\">",
+			    sqlite3_column_text(st, 2),
+			    sqlite3_column_text(st, 3),
+			    sqlite3_column_text(st, 4), fmt_time(na, t));
+			if (strcmp(cstatus, "intended") == 0 && !revoked)
+				html_raw(&h, "intended, never released");
+			else if (hold)
+				html_fmt(&h, "on hold since %s",
+				    fmt_time(sqlite3_column_int64(st, 6), t2));
+			else if (revoked)
+				html_fmt(&h, "revoked (%s), %s",
+				    ca_reason_name(reason),
+				    fmt_time(sqlite3_column_int64(st, 6), t2));
+			else if (na < now)
+				html_raw(&h, "expired");
+			else
+				html_raw(&h, "valid");
+			html_raw(&h, "</td>");
+			if (is_manager(c)) {
+				html_raw(&h, "<td>");
+				if (!revoked || hold) {
+					html_fmt(&h, "<form method=\"post\" "
+					    "action=\"/certsrv/certs/%s/"
+					    "revoke\">", serial);
+					csrf_input(&h, c);
+					html_fmt(&h, "<label class=\"hint\" "
+					    "for=\"reason-%s\">Reason</label>"
+					    "<select id=\"reason-%s\" "
+					    "name=\"reason\">", serial, serial);
+					for (i = 0; reasons[i] != NULL; i++)
+						if (!hold || strcmp(reasons[i],
+						    "certificateHold") != 0)
+							html_fmt(&h, "<option>"
+							    "%s</option>",
+							    reasons[i]);
+					html_raw(&h, "</select><button type=\""
+					    "submit\">Revoke</button></form>");
+				}
+				if (hold) {
+					html_fmt(&h, "<form method=\"post\" "
+					    "action=\"/certsrv/certs/%s/"
+					    "unhold\">", serial);
+					csrf_input(&h, c);
+					html_raw(&h, "<button type=\"submit\" "
+					    "class=\"secondary\">Release hold"
+					    "</button></form>");
+				}
+				html_raw(&h, "</td>");
+			}
+			html_raw(&h, "</tr>\n");
+		}
+	}
+	sqlite3_finalize(st);
+	store_unlock(s);
+	html_raw(&h, "</tbody>\n</table>\n");
+	if (n == 0)
+		html_raw(&h, "<p>No certificates yet.</p>\n");
+	pager(&h, "/certsrv/certs", page, n > CAIRN_WEB_LIST_PAGE);
+	page_end(&h);
+	send_page(c, 200, &h);
+}
+
+static void
+revoke_post(struct ctx *c, const char *serial, int unhold)
+{
+	struct webform *form = NULL;
+	const char *rs = NULL;
+	int reason = 0, r;
+
+	if (post_guard(c, &form) != 0)
+		return;
+	if (unhold) {
+		r = ca_unhold(c->srv->ca, serial, &c->who);
+	} else {
+		if ((r = webform_text(form, "reason", &rs)) != 0 ||
+		    (r = ca_reason_parse(rs, &reason)) != 0) {
+			error_page(c, 400, "Revoke", r == CAIRN_E_NOT_FOUND ?
+			    "Choose a reason." : cairn_errmsg(r));
+			goto out;
+		}
+		r = ca_revoke(c->srv->ca, serial, reason, &c->who);
+	}
+	if (r != 0) {
+		core_error(c, unhold ? "Release hold refused" :
+		    "Revocation refused", r);
+		goto out;
+	}
+	redirect(c, "/certsrv/certs");
+out:
+	webform_free(form);
+}
+
+/* GET /certsrv/certs/SERIAL{.pem,.cer,-chain.pem,.p7b} */
+static void
+cert_download(struct ctx *c, const char *serial_in, const char *suffix)
+{
+	struct store *s = c->srv->ca->store;
+	sqlite3_stmt *st = NULL;
+	STACK_OF(X509) *sk = NULL;
+	PKCS7 *p7 = NULL;
+	X509 *x = NULL;
+	BIO *b = NULL;
+	const char *ctype = NULL;
+	char serial[33], *p;
+	long len;
+	int r, chain = strcmp(suffix, "-chain.pem") == 0,
+	    der = strcmp(suffix, ".cer") == 0,
+	    pkcs7 = strcmp(suffix, ".p7b") == 0;
+
+	if (!chain && !der && !pkcs7 && strcmp(suffix, ".pem") != 0) {
+		error_page(c, 404, "Not found", "No such download.");
+		return;
+	}
+	if ((r = ca_serial_norm(serial_in, serial)) != 0) {
+		error_page(c, 400, "Certificate", cairn_errmsg(r));
+		return;
+	}
+	store_lock(s);
+	if (sqlite3_prepare_v2(store_db(s), "SELECT der FROM certs WHERE "
+	    "serial = ? AND status = 'issued'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *d = sqlite3_column_blob(st, 0);
+
+		x = d2i_X509(NULL, &d, sqlite3_column_bytes(st, 0));
+	}
+	sqlite3_finalize(st);
+	store_unlock(s);
+	if (x == NULL) {
+		error_page(c, 404, "Certificate", "No certificate with that "
+		    "serial was issued by this CA.");
+		return;
+	}
+	r = 0;
+	if ((b = BIO_new(BIO_s_mem())) == NULL) {
+		r = -1;
+	} else if (pkcs7) {
+		r = (sk = sk_X509_new_null()) == NULL ||
+		    !sk_X509_push(sk, x) || !sk_X509_push(sk, c->srv->ca->cert) ||
+		    !sk_X509_push(sk, c->srv->ca->root) ||
+		    (p7 = PKCS7_sign(NULL, NULL, sk, NULL, PKCS7_PARTIAL)) ==
+		    NULL || i2d_PKCS7_bio(b, p7) != 1;
+		ctype = "application/pkcs7-mime";
+	} else if (der) {
+		r = i2d_X509_bio(b, x) != 1;
+		ctype = "application/pkix-cert";
+	} else {
+		r = PEM_write_bio_X509(b, x) != 1 || (chain &&
+		    (PEM_write_bio_X509(b, c->srv->ca->cert) != 1 ||
+		    PEM_write_bio_X509(b, c->srv->ca->root) != 1));
+		ctype = "application/x-pem-file";
+	}
+	if (r != 0 || (len = BIO_get_mem_data(b, &p)) <= 0) {
+		cairn_error_crypto(CAIRN_E_CRYPTO, "encoding a certificate");
+		core_error(c, "Certificate", CAIRN_E_CRYPTO);
+	} else {
+		http_resp_bytes(c->resp, 200, ctype, p, (size_t)len);
+		security_headers(c->resp);
+		http_resp_header(c->resp, "Content-Disposition: attachment; "
+		    "filename=\"%s%s\"", serial, suffix);
+	}
+	BIO_free(b);
+	PKCS7_free(p7);
+	sk_X509_free(sk);
+	X509_free(x);
+}
+
+/* ---- routing -------------------------------------------------------------- */
+
+static int
+is_get(const struct http_request *req)
+{
+	return strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0;
+}
+
+static int
+is_post(const struct http_request *req)
+{
+	return strcmp(req->method, "POST") == 0;
+}
+
+static void
+not_allowed(struct ctx *c, const char *allow)
+{
+	error_page(c, 405, "Method not allowed", "This page does not take "
+	    "that method.");
+	http_resp_header(c->resp, "Allow: %s", allow);
+}
+
+static void
+need_signin(struct ctx *c)
+{
+	if (is_get(c->req))
+		redirect(c, "/certsrv/login");
+	else
+		error_page(c, 403, "Not signed in", "Sign in first (your "
+		    "session may have ended).");
+}
+
+/* A request id: 1..18 decimal digits, no sign, no leading zero; what
+ * follows, or NULL. */
+static const char *
+parse_id(const char *s, long long *id)
+{
+	long long v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 18 || (i == 0 && s[i] == '0'))
+			return NULL;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return NULL;
+	*id = v;
+	return s + i;
+}
+
+/* The pages that need a signed-in account. */
+static void
+route_authed(struct ctx *c, const char *p)
+{
+	char serial[80], tail[32];
+	const char *rest;
+	long long id;
+	int n = 0;
+
+	if (strcmp(p, "/submit") == 0) {
+		if (is_get(c->req))
+			submit_form(c, 200, NULL, NULL, NULL);
+		else if (is_post(c->req))
+			submit_post(c);
+		else
+			not_allowed(c, "GET, POST");
+	} else if (strcmp(p, "/logout") == 0) {
+		if (is_post(c->req))
+			logout_post(c);
+		else
+			not_allowed(c, "POST");
+	} else if (strcmp(p, "/requests") == 0) {
+		if (is_get(c->req))
+			requests_page(c);
+		else
+			not_allowed(c, "GET");
+	} else if (strcmp(p, "/pending") == 0) {
+		if (is_get(c->req))
+			pending_page(c);
+		else
+			not_allowed(c, "GET");
+	} else if (strcmp(p, "/certs") == 0) {
+		if (is_get(c->req))
+			certs_page(c);
+		else
+			not_allowed(c, "GET");
+	} else if (strncmp(p, "/requests/", 10) == 0 &&
+	    (rest = parse_id(p + 10, &id)) != NULL && *rest == '\0') {
+		if (is_get(c->req))
+			request_page(c, id, 200, NULL);
+		else
+			not_allowed(c, "GET");
+	} else if (strncmp(p, "/requests/", 10) == 0 &&
+	    (rest = parse_id(p + 10, &id)) != NULL &&
+	    (strcmp(rest, "/approve") == 0 || strcmp(rest, "/deny") == 0)) {
+		if (is_post(c->req))
+			decide_post(c, id, strcmp(rest, "/approve") == 0);
+		else
+			not_allowed(c, "POST");
+	} else if (sscanf(p, "/certs/%64[0-9a-fA-F]/%31s%n", serial, tail,
+	    &n) == 2 && p[n] == '\0' && (strcmp(tail, "revoke") == 0 ||
+	    strcmp(tail, "unhold") == 0)) {
+		if (is_post(c->req))
+			revoke_post(c, serial, strcmp(tail, "unhold") == 0);
+		else
+			not_allowed(c, "POST");
+	} else if (sscanf(p, "/certs/%64[0-9a-fA-F]%31s%n", serial, tail,
+	    &n) == 2 && p[n] == '\0') {
+		if (is_get(c->req))
+			cert_download(c, serial, tail);
+		else
+			not_allowed(c, "GET");
+	} else {
+		error_page(c, 404, "Not found", "There is no such page.");
+	}
+}
+
+int
+web_handle(struct server *srv, const struct http_request *req,
+    struct http_response *resp)
+{
+	const char *auth = http_header(req, "Authorization");
+	const char *p;
+	struct ctx c;
+
+	if (strcmp(req->path, "/") == 0 || strcmp(req->path, "/certsrv") == 0)
+		p = "/";
+	else if (strncmp(req->path, "/certsrv/", 9) == 0)
+		p = req->path + 8;
+	else
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.srv = srv;
+	c.req = req;
+	c.resp = resp;
+	if (!req->tls || srv->web == NULL) {
+		/* handle() answers plain HTTP before this; never serve a
+		 * page, a form or a token over it. */
+		http_resp_text(resp, 403, NULL, "HTTPS only\n");
+		return 1;
+	}
+	if (auth != NULL && (strncasecmp(auth, "NTLM", 4) == 0 ||
+	    strncasecmp(auth, "Negotiate", 9) == 0)) {
+		error_page(&c, 401, "Refused", "NTLM and Negotiate are never "
+		    "accepted here (nothing can be relayed to this site): sign "
+		    "in with your account's password or a client certificate.");
+		return 1;
+	}
+	if (strcmp(p, "/style.css") == 0) {
+		http_resp_text(resp, 200, "text/css; charset=utf-8", style_css);
+		http_resp_header(resp, "X-Content-Type-Options: nosniff");
+		http_resp_header(resp, "Cache-Control: max-age=3600");
+		return 1;
+	}
+	authenticate(&c);
+	if (strcmp(p, "/") == 0) {
+		if (is_get(req))
+			page_home(&c);
+		else
+			not_allowed(&c, "GET");
+	} else if (strcmp(p, "/ca") == 0) {
+		if (is_get(req))
+			page_ca(&c);
+		else
+			not_allowed(&c, "GET");
+	} else if (strcmp(p, "/ca.pem") == 0) {
+		BIO *b = BIO_new(BIO_s_mem());
+		char *s;
+		long len;
+
+		if (b != NULL && PEM_write_bio_X509(b, srv->ca->cert) == 1 &&
+		    (len = BIO_get_mem_data(b, &s)) > 0) {
+			http_resp_bytes(resp, 200, "application/x-pem-file", s,
+			    (size_t)len);
+			http_resp_header(resp, "Content-Disposition: "
+			    "attachment; filename=\"ca.pem\"");
+		} else {
+			resp->failed = 1;
+		}
+		BIO_free(b);
+	} else if (strcmp(p, "/login") == 0) {
+		if (is_get(req))
+			login_form(&c, 200, NULL, NULL);
+		else if (is_post(req))
+			login_post(&c);
+		else
+			not_allowed(&c, "GET, POST");
+	} else if (!c.authed) {
+		need_signin(&c);
+	} else {
+		route_authed(&c, p);
+	}
+	actor_clear(&c.who);
+	cairn_error_clear();
+	return 1;
+}
