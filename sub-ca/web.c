@@ -171,6 +171,18 @@ mac_hex(const struct web *w, const char *a, const char *b,
 }
 
 static const char *
+fmt_date(long long t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%d",
+	    &tm) == 0)
+		snprintf(out, 32, "%lld", t);
+	return out;
+}
+
+static const char *
 fmt_time(long long t, char out[32])
 {
 	time_t tt = (time_t)t;
@@ -290,11 +302,32 @@ csrf_input(struct html *h, const struct ctx *c)
 	    c->csrf);
 }
 
+/* The CN of `x` (UTF-8), or its whole subject; new string or NULL. */
+static char *
+common_name(X509 *x)
+{
+	X509_NAME *n = X509_get_subject_name(x);
+	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+	unsigned char *u = NULL;
+	char *s = NULL;
+	int len;
+
+	if (i < 0 || (len = ASN1_STRING_to_UTF8(&u,
+	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i)))) < 0)
+		return name_text(n);
+	if ((s = malloc((size_t)len + 1)) != NULL) {
+		memcpy(s, u, (size_t)len);
+		s[len] = '\0';
+	}
+	OPENSSL_free(u);
+	return s;
+}
+
 static void
 page_begin(struct ctx *c, struct html *h, const char *title)
 {
-	char *ca = c->srv->ca->cert != NULL ?
-	    name_text(X509_get_subject_name(c->srv->ca->cert)) : NULL;
+	char *ca = c->srv->ca->cert != NULL ? common_name(c->srv->ca->cert) :
+	    NULL;
 
 	html_fmt(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n"
@@ -475,8 +508,16 @@ post_guard(struct ctx *c, struct webform **form)
 		error_page(c, 403, "Refused", cairn_errmsg(r));
 		return -1;
 	}
-	if ((r = webform_parse(http_header(c->req, "Content-Type"),
-	    c->req->body, c->req->body_len, form)) != 0) {
+	/* No body at all is a form without a token (403 below), not a
+	 * malformed one. */
+	if (c->req->body_len == 0 && http_header(c->req, "Content-Type") ==
+	    NULL)
+		r = (*form = calloc(1, sizeof(**form))) != NULL ? 0 :
+		    cairn_error(CAIRN_E_NOMEM, "out of memory");
+	else
+		r = webform_parse(http_header(c->req, "Content-Type"),
+		    c->req->body, c->req->body_len, form);
+	if (r != 0) {
 		error_page(c, web_status(r), "The form did not parse",
 		    cairn_errmsg(r));
 		return -1;
@@ -511,7 +552,7 @@ static const char style_css[] =
     "flex-wrap:wrap;gap:.3rem 1.2rem}\n"
     "a{color:var(--accent)}\n"
     ".who{margin-top:.5rem;font-size:.9rem;color:var(--muted)}\n"
-    "main{max-width:60rem;margin:1.5rem auto;padding:1.5rem;background:#fff;"
+    "main{max-width:76rem;margin:1.5rem auto;padding:1.5rem;background:#fff;"
     "border:1px solid var(--line);border-radius:6px}\n"
     "h1{margin-top:0;font-size:1.5rem}\n"
     "h2{font-size:1.15rem;margin-top:1.8rem}\n"
@@ -522,7 +563,11 @@ static const char style_css[] =
     "text-align:left;vertical-align:top}\n"
     "th{background:#eef1f5}\n"
     "td.mono,.mono{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;"
-    "font-size:.85rem;word-break:break-all}\n"
+    "font-size:.8rem;word-break:break-all}\n"
+    "td.nowrap,td.mono.nowrap{white-space:nowrap;word-break:normal}\n"
+    ".scroll{overflow-x:auto}\n"
+    ".vh{position:absolute;width:1px;height:1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap}\n"
     "label{display:block;font-weight:600;margin:.9rem 0 .3rem}\n"
     "input[type=text],input[type=password],select,textarea{width:100%;"
     "max-width:40rem;padding:.45rem;border:1px solid #aab3bf;"
@@ -534,7 +579,7 @@ static const char style_css[] =
     "font:inherit;cursor:pointer}\n"
     "button.secondary{background:#fff;color:var(--accent)}\n"
     "td form{display:inline-flex;gap:.4rem;align-items:center;margin:0 .4rem "
-    ".2rem 0}\n"
+    ".2rem 0}\ntd input[type=text]{width:12rem}\n"
     "td form button,td form select,td form input{margin:0;width:auto}\n"
     "form.inline{display:inline}form.inline button{margin:0;padding:.1rem "
     ".6rem;font-size:.85rem}\n"
@@ -1200,9 +1245,10 @@ pending_page(struct ctx *c)
 				    "/certsrv/requests/%lld/deny\">", id);
 				csrf_input(&h, c);
 				html_fmt(&h, "<label for=\"reason-%lld\" "
-				    "class=\"hint\">Reason</label><input "
+				    "class=\"vh\">Reason for denying</label><input "
 				    "type=\"text\" id=\"reason-%lld\" "
-				    "name=\"reason\" maxlength=\"%d\">"
+				    "name=\"reason\" maxlength=\"%d\" "
+				    "placeholder=\"reason\">"
 				    "<button type=\"submit\" class=\""
 				    "secondary\">Deny</button></form>", id, id,
 				    REASON_MAX);
@@ -1277,7 +1323,7 @@ certs_page(struct ctx *c)
 		return;
 	}
 	page_begin(c, &h, "Issued and revoked certificates");
-	html_raw(&h, "<table id=\"certs\">\n<caption>Certificates, newest "
+	html_raw(&h, "<div class=\"scroll\"><table id=\"certs\">\n<caption>Certificates, newest "
 	    "first</caption>\n<thead><tr><th scope=\"col\">Serial</th><th "
 	    "scope=\"col\">Subject</th><th scope=\"col\">Template</th><th "
 	    "scope=\"col\">Requester</th><th scope=\"col\">Valid until</th>"
@@ -1306,27 +1352,27 @@ certs_page(struct ctx *c)
 
 			if (serial == NULL || cstatus == NULL)
 				continue;
-			html_fmt(&h, "<tr id=\"cert-%s\"><td class=\"mono\">",
-			    serial);
+			html_fmt(&h, "<tr id=\"cert-%s\"><td class=\"mono "
+			    "nowrap\">", serial);
 			if (strcmp(cstatus, "issued") == 0)
 				html_fmt(&h, "<a href=\"/certsrv/certs/%s.pem\">"
 				    "%s</a>", serial, serial);
 			else
 				html_text(&h, serial);
 			html_fmt(&h, "</td><td>%s</td><td>%s</td><td>%s</td>"
-			    "<td>%s</td><td class=\"status\">",
+			    "<td class=\"nowrap\">%s</td><td class=\"status\">",
 			    sqlite3_column_text(st, 2),
 			    sqlite3_column_text(st, 3),
-			    sqlite3_column_text(st, 4), fmt_time(na, t));
+			    sqlite3_column_text(st, 4), fmt_date(na, t));
 			if (strcmp(cstatus, "intended") == 0 && !revoked)
 				html_raw(&h, "intended, never released");
 			else if (hold)
 				html_fmt(&h, "on hold since %s",
-				    fmt_time(sqlite3_column_int64(st, 6), t2));
+				    fmt_date(sqlite3_column_int64(st, 6), t2));
 			else if (revoked)
 				html_fmt(&h, "revoked (%s), %s",
 				    ca_reason_name(reason),
-				    fmt_time(sqlite3_column_int64(st, 6), t2));
+				    fmt_date(sqlite3_column_int64(st, 6), t2));
 			else if (na < now)
 				html_raw(&h, "expired");
 			else
@@ -1339,7 +1385,7 @@ certs_page(struct ctx *c)
 					    "action=\"/certsrv/certs/%s/"
 					    "revoke\">", serial);
 					csrf_input(&h, c);
-					html_fmt(&h, "<label class=\"hint\" "
+					html_fmt(&h, "<label class=\"vh\" "
 					    "for=\"reason-%s\">Reason</label>"
 					    "<select id=\"reason-%s\" "
 					    "name=\"reason\">", serial, serial);
@@ -1368,7 +1414,7 @@ certs_page(struct ctx *c)
 	}
 	sqlite3_finalize(st);
 	store_unlock(s);
-	html_raw(&h, "</tbody>\n</table>\n");
+	html_raw(&h, "</tbody>\n</table></div>\n");
 	if (n == 0)
 		html_raw(&h, "<p>No certificates yet.</p>\n");
 	pager(&h, "/certsrv/certs", page, n > CAIRN_WEB_LIST_PAGE);
