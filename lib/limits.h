@@ -117,13 +117,12 @@
  * at most half a dozen fields: 32 is far beyond, and bounds the table.
  * Field names are our own short identifiers.  RFC 2046 limits a multipart
  * boundary to 70 characters; a browser's part carries two headers
- * (Content-Disposition, Content-Type) of well under 1 KiB, file names
- * included.
+ * (Content-Disposition, Content-Type; webform.c takes no others, each
+ * once) of well under 1 KiB, file names included.
  */
 #define CAIRN_WEBFORM_FIELDS_MAX 32
 #define CAIRN_WEBFORM_NAME_MAX 64
 #define CAIRN_WEBFORM_BOUNDARY_MAX 70
-#define CAIRN_WEBFORM_PART_HEADERS_MAX 4
 #define CAIRN_WEBFORM_PART_HEADER_MAX 1024
 /*
  * Web sessions live in memory (a restart signs everybody out).  The table

@@ -330,9 +330,7 @@ quoted(const char **pp, const char *end, char **out, size_t part)
 	if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
 		return cairn_error(CAIRN_E_INVAL, "form part %zu: a quoted "
 		    "value without its closing quote", part);
-	if (memchr(p, '\0', (size_t)(q - p)) != NULL)
-		return cairn_error(CAIRN_E_INVAL, "form part %zu: a NUL byte "
-		    "in a header", part);
+	/* part_headers() refused NUL bytes in the line already */
 	if ((*out = strndup(p, (size_t)(q - p))) == NULL)
 		return cairn_error(CAIRN_E_NOMEM, "out of memory");
 	*pp = q + 1;
@@ -401,7 +399,7 @@ part_headers(const uint8_t *p, const uint8_t *end, size_t part, char **name,
 {
 	const uint8_t *eol;
 	const char *line, *colon, *v, *le;
-	size_t n = 0, llen;
+	size_t llen;
 	int r, have_ct = 0;
 
 	for (;;) {
@@ -418,14 +416,12 @@ part_headers(const uint8_t *p, const uint8_t *end, size_t part, char **name,
 			return cairn_error(CAIRN_E_INVAL, "form part %zu: a "
 			    "header over %d bytes", part,
 			    CAIRN_WEBFORM_PART_HEADER_MAX);
-		if (++n > CAIRN_WEBFORM_PART_HEADERS_MAX)
-			return cairn_error(CAIRN_E_INVAL, "form part %zu: more "
-			    "than %d headers", part,
-			    CAIRN_WEBFORM_PART_HEADERS_MAX);
 		line = (const char *)p;
 		le = line + llen;
-		if (memchr(line, '\0', llen) != NULL ||
-		    (colon = memchr(line, ':', llen)) == NULL)
+		if (memchr(line, '\0', llen) != NULL)
+			return cairn_error(CAIRN_E_INVAL, "form part %zu: a "
+			    "NUL byte in a header", part);
+		if ((colon = memchr(line, ':', llen)) == NULL)
 			return cairn_error(CAIRN_E_INVAL, "form part %zu: a "
 			    "header line without ':'", part);
 		v = colon + 1;
@@ -561,6 +557,10 @@ webform_parse(const char *ctype, const uint8_t *body, size_t len,
 	if (len > CAIRN_HTTP_BODY_MAX)
 		return cairn_error(CAIRN_E_TOO_LARGE, "a form over %d bytes",
 		    CAIRN_HTTP_BODY_MAX);
+	if (body == NULL && len > 0)
+		return cairn_error(CAIRN_E_INVAL, "no body");
+	if (body == NULL)
+		body = (const uint8_t *)"";  /* len is 0: nothing is read */
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return cairn_error(CAIRN_E_NOMEM, "out of memory");
 	if (is_type(ctype, URLENC)) {
