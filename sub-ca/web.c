@@ -1,5 +1,8 @@
 /*
- * web.c: the web enrollment pages (the AD CS "certsrv" pages), over HTTPS.
+ * web.c: the web enrollment pages (the AD CS "certsrv" pages), over HTTPS:
+ * the site itself (who is signed in, sign-in and sign-out, CSRF tokens,
+ * layout, the home and CA pages, routing); the pages on requests and
+ * certificates are in webpage.c.
  *
  *   GET  /, /certsrv/            home: what one can do here
  *   GET  /certsrv/login          the sign-in form; POST signs in
@@ -64,12 +67,12 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "lib/csr.h"
 #include "lib/error.h"
 #include "lib/limits.h"
 #include "lib/util.h"
 #include "sub-ca/account.h"
 #include "sub-ca/html.h"
+#include "sub-ca/web-int.h"
 #include "sub-ca/web.h"
 #include "sub-ca/webform.h"
 #include "sub-ca/websession.h"
@@ -79,8 +82,6 @@
 #define COOKIE_ATTRS "Secure; HttpOnly; SameSite=Strict; Path=/"
 /* Longest password the form takes (Argon2 takes more; nobody types it). */
 #define PASSWORD_MAX 1024
-/* Longest denial reason kept with a request. */
-#define REASON_MAX 500
 
 struct web {
 	struct websession_table *sessions;
@@ -88,23 +89,6 @@ struct web {
 	 * tokens; new at each start, so a restart also voids those. */
 	uint8_t key[32];
 };
-
-/* One request to the pages. */
-struct ctx {
-	struct server *srv;
-	const struct http_request *req;
-	struct http_response *resp;
-	struct actor who;
-	int authed;
-	int by_cert;
-	char sid[WEBSESSION_ID_LEN + 1];      /* when signed in by session */
-	char csrf[WEBSESSION_TOKEN_LEN + 1];  /* what forms must carry */
-};
-
-/* RFC 5280 reasons a manager may give (ca_reason_parse's names). */
-static const char *const reasons[] = { "unspecified", "keyCompromise",
-	"affiliationChanged", "superseded", "cessationOfOperation",
-	"certificateHold", "privilegeWithdrawn", NULL };
 
 int
 web_start(struct server *srv)
@@ -141,7 +125,7 @@ web_stop(struct server *srv)
 	srv->web = NULL;
 }
 
-/* ---- small helpers ---------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------- */
 
 /* hex(HMAC-SHA256(key, a || 0 || b)) into out[65]. */
 static int
@@ -170,8 +154,8 @@ mac_hex(const struct web *w, const char *a, const char *b,
 	return 0;
 }
 
-static const char *
-fmt_date(long long t, char out[32])
+const char *
+web_fmt_date(long long t, char out[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -182,8 +166,8 @@ fmt_date(long long t, char out[32])
 	return out;
 }
 
-static const char *
-fmt_time(long long t, char out[32])
+const char *
+web_fmt_time(long long t, char out[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -197,8 +181,8 @@ fmt_time(long long t, char out[32])
 /* A name as text for people: UTF-8, RFC 2253 order, values as they are
  * (no RFC 2253 backslashes); new string or NULL.  Only ever shown through
  * html.h's escaping. */
-static char *
-name_text(X509_NAME *n)
+char *
+web_name_text(X509_NAME *n)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *s = NULL, *p;
@@ -207,8 +191,9 @@ name_text(X509_NAME *n)
 	if (b == NULL)
 		return NULL;
 	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 &
-	    ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_2253)) >= 0 && (len = BIO_get_mem_data(b, &p)) >= 0
-	    && (s = malloc((size_t)len + 1)) != NULL) {
+	    ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_2253)) >= 0 &&
+	    (len = BIO_get_mem_data(b, &p)) >= 0 &&
+	    (s = malloc((size_t)len + 1)) != NULL) {
 		memcpy(s, p, (size_t)len);
 		s[len] = '\0';
 	}
@@ -217,22 +202,8 @@ name_text(X509_NAME *n)
 }
 
 /* The subject a stored CSR asks for (DER blob), as text; new or NULL. */
-static char *
-csr_subject(const void *der, int len)
-{
-	const unsigned char *p = der;
-	X509_REQ *rq;
-	char *s = NULL;
-
-	if (der != NULL && (rq = d2i_X509_REQ(NULL, &p, len)) != NULL) {
-		s = name_text(X509_REQ_get_subject_name(rq));
-		X509_REQ_free(rq);
-	}
-	return s;
-}
-
-static void
-security_headers(struct http_response *resp)
+void
+web_security_headers(struct http_response *resp)
 {
 	http_resp_header(resp, "Content-Security-Policy: default-src 'none'; "
 	    "style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -243,8 +214,8 @@ security_headers(struct http_response *resp)
 	http_resp_header(resp, "Cache-Control: no-store");
 }
 
-static void
-send_page(struct ctx *c, int status, struct html *h)
+void
+web_send_page(struct ctx *c, int status, struct html *h)
 {
 	size_t len;
 	char *s = html_take(h, &len);
@@ -255,26 +226,26 @@ send_page(struct ctx *c, int status, struct html *h)
 	}
 	http_resp_bytes(c->resp, status, "text/html; charset=utf-8", s, len);
 	free(s);
-	security_headers(c->resp);
+	web_security_headers(c->resp);
 }
 
-static void
-redirect(struct ctx *c, const char *where)
+void
+web_redirect(struct ctx *c, const char *where)
 {
 	http_resp_text(c->resp, 303, "text/plain; charset=utf-8",
 	    "see other\n");
 	http_resp_header(c->resp, "Location: %s", where);
-	security_headers(c->resp);
+	web_security_headers(c->resp);
 }
 
-static int
-is_manager(const struct ctx *c)
+int
+web_is_manager(const struct ctx *c)
 {
 	return c->authed && (c->who.roles & ROLE_MANAGER);
 }
 
-static int
-may_list_certs(const struct ctx *c)
+int
+web_may_list_certs(const struct ctx *c)
 {
 	return c->authed && (c->who.roles & (ROLE_MANAGER | ROLE_AUDITOR));
 }
@@ -295,8 +266,8 @@ roles_text(struct html *h, const struct actor *a)
 		html_raw(h, "no role");
 }
 
-static void
-csrf_input(struct html *h, const struct ctx *c)
+void
+web_csrf_input(struct html *h, const struct ctx *c)
 {
 	html_fmt(h, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
 	    c->csrf);
@@ -314,7 +285,7 @@ common_name(X509 *x)
 
 	if (i < 0 || (len = ASN1_STRING_to_UTF8(&u,
 	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i)))) < 0)
-		return name_text(n);
+		return web_name_text(n);
 	if ((s = malloc((size_t)len + 1)) != NULL) {
 		memcpy(s, u, (size_t)len);
 		s[len] = '\0';
@@ -323,8 +294,8 @@ common_name(X509 *x)
 	return s;
 }
 
-static void
-page_begin(struct ctx *c, struct html *h, const char *title)
+void
+web_page_begin(struct ctx *c, struct html *h, const char *title)
 {
 	char *ca = c->srv->ca->cert != NULL ? common_name(c->srv->ca->cert) :
 	    NULL;
@@ -344,10 +315,10 @@ page_begin(struct ctx *c, struct html *h, const char *title)
 		html_raw(h, "<li><a href=\"/certsrv/submit\">Request a "
 		    "certificate</a></li>\n<li><a href=\"/certsrv/requests\">"
 		    "My requests</a></li>\n");
-		if (is_manager(c))
+		if (web_is_manager(c))
 			html_raw(h, "<li><a href=\"/certsrv/pending\">Pending "
 			    "requests</a></li>\n");
-		if (may_list_certs(c))
+		if (web_may_list_certs(c))
 			html_raw(h, "<li><a href=\"/certsrv/certs\">"
 			    "Certificates</a></li>\n");
 	}
@@ -361,7 +332,7 @@ page_begin(struct ctx *c, struct html *h, const char *title)
 		if (!c->by_cert) {
 			html_raw(h, " <form method=\"post\" action=\""
 			    "/certsrv/logout\" class=\"inline\">");
-			csrf_input(h, c);
+			web_csrf_input(h, c);
 			html_raw(h, "<button type=\"submit\">Sign out</button>"
 			    "</form>");
 		}
@@ -371,40 +342,43 @@ page_begin(struct ctx *c, struct html *h, const char *title)
 	html_fmt(h, "</div>\n</header>\n<main>\n<h1>%s</h1>\n", title);
 }
 
-static void
-page_end(struct html *h)
+void
+web_page_end(struct html *h)
 {
 	html_raw(h, "</main>\n<footer><p>Cairn issuing CA. Pages served over "
 	    "HTTPS only; no scripts.</p></footer>\n</body>\n</html>\n");
 }
 
-static void
-error_page(struct ctx *c, int status, const char *title, const char *msg)
+void
+web_error_page(struct ctx *c, int status, const char *title,
+    const char *msg)
 {
 	struct html h = { 0 };
 
-	page_begin(c, &h, title);
+	web_page_begin(c, &h, title);
 	html_fmt(&h, "<p class=\"error\" role=\"alert\">%s</p>\n", msg);
-	html_raw(&h, "<p><a href=\"/certsrv/\">Back to the home page</a></p>\n");
-	page_end(&h);
-	send_page(c, status, &h);
+	html_raw(&h, "<p><a href=\"/certsrv/\">Back to the home page</a>"
+	    "</p>\n");
+	web_page_end(&h);
+	web_send_page(c, status, &h);
 }
 
 /* An error from the core: its message for a 4xx, a generic one for 5xx
  * (the detail is in the audit log or on the daemon's stderr). */
-static void
-core_error(struct ctx *c, const char *title, int r)
+void
+web_core_error(struct ctx *c, const char *title, int r)
 {
 	int st = web_status(r);
 
 	if (st >= 500)
 		fprintf(stderr, "cairn-sub: web: %s: %s\n", title,
 		    cairn_errmsg(r));
-	error_page(c, st, title, st >= 500 ? "The CA could not complete the "
-	    "request; the operator's log has the reason." : cairn_errmsg(r));
+	web_error_page(c, st, title, st >= 500 ? "The CA could not complete "
+	    "the request; the operator's log has the reason." :
+	    cairn_errmsg(r));
 }
 
-/* ---- authentication ---------------------------------------------------- */
+/* ---- authentication ------------------------------------------------------ */
 
 static void
 authenticate(struct ctx *c)
@@ -489,15 +463,15 @@ audit_form_refusal(struct ctx *c, int why)
  * token of this session.  0 with *form, or the page is answered (403,
  * 400) and -1 returned.
  */
-static int
-post_guard(struct ctx *c, struct webform **form)
+int
+web_post_guard(struct ctx *c, struct webform **form)
 {
 	const char *tok;
 	int r;
 
 	*form = NULL;
 	if (!c->authed) {
-		error_page(c, 403, "Not signed in", "Sign in first (your "
+		web_error_page(c, 403, "Not signed in", "Sign in first (your "
 		    "session may have ended).");
 		return -1;
 	}
@@ -505,7 +479,7 @@ post_guard(struct ctx *c, struct webform **form)
 		r = cairn_error(CAIRN_E_DENIED, "a form posted from another "
 		    "site (Origin or Referer is not this one)");
 		audit_form_refusal(c, r);
-		error_page(c, 403, "Refused", cairn_errmsg(r));
+		web_error_page(c, 403, "Refused", cairn_errmsg(r));
 		return -1;
 	}
 	/* No body at all is a form without a token (403 below), not a
@@ -518,7 +492,7 @@ post_guard(struct ctx *c, struct webform **form)
 		r = webform_parse(http_header(c->req, "Content-Type"),
 		    c->req->body, c->req->body_len, form);
 	if (r != 0) {
-		error_page(c, web_status(r), "The form did not parse",
+		web_error_page(c, web_status(r), "The form did not parse",
 		    cairn_errmsg(r));
 		return -1;
 	}
@@ -529,13 +503,13 @@ post_guard(struct ctx *c, struct webform **form)
 		audit_form_refusal(c, r);
 		webform_free(*form);
 		*form = NULL;
-		error_page(c, 403, "Refused", cairn_errmsg(r));
+		web_error_page(c, 403, "Refused", cairn_errmsg(r));
 		return -1;
 	}
 	return 0;
 }
 
-/* ---- home, style, CA downloads ------------------------------------------ */
+/* ---- home, style, CA downloads ------------------------------------------- */
 
 static const char style_css[] =
     ":root{--fg:#1d2430;--muted:#5b6573;--line:#d5dae1;--accent:#1f5fa8;"
@@ -597,7 +571,7 @@ page_home(struct ctx *c)
 {
 	struct html h = { 0 };
 
-	page_begin(c, &h, "Welcome");
+	web_page_begin(c, &h, "Welcome");
 	html_raw(&h, "<p>Use this site to request a certificate from this "
 	    "certification authority, to see what became of your requests, "
 	    "and to download the CA certificate, its chain and the "
@@ -607,10 +581,10 @@ page_home(struct ctx *c)
 		    "certificate</a> with a certificate signing request "
 		    "(PKCS#10)</li>\n<li><a href=\"/certsrv/requests\">View "
 		    "the status of your requests</a></li>\n");
-		if (is_manager(c))
+		if (web_is_manager(c))
 			html_raw(&h, "<li><a href=\"/certsrv/pending\">Approve "
 			    "or deny pending requests</a></li>\n");
-		if (may_list_certs(c))
+		if (web_may_list_certs(c))
 			html_raw(&h, "<li><a href=\"/certsrv/certs\">Issued "
 			    "and revoked certificates</a></li>\n");
 	} else {
@@ -620,8 +594,8 @@ page_home(struct ctx *c)
 	}
 	html_raw(&h, "<li><a href=\"/certsrv/ca\">Download a CA certificate, "
 	    "certificate chain, or CRL</a></li>\n</ul>\n");
-	page_end(&h);
-	send_page(c, 200, &h);
+	web_page_end(&h);
+	web_send_page(c, 200, &h);
 }
 
 static void
@@ -634,7 +608,7 @@ fingerprint_row(struct html *h, const char *what, X509 *x)
 	if (x == NULL || X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32)
 		return;
 	cairn_hex(hex, md, 32, ':');
-	subj = name_text(X509_get_subject_name(x));
+	subj = web_name_text(X509_get_subject_name(x));
 	html_fmt(h, "<tr><th scope=\"row\">%s</th><td>%s</td><td class=\""
 	    "mono\">%s</td></tr>\n", what, subj != NULL ? subj : "", hex);
 	free(subj);
@@ -645,7 +619,7 @@ page_ca(struct ctx *c)
 {
 	struct html h = { 0 };
 
-	page_begin(c, &h, "CA certificate, chain and CRL");
+	web_page_begin(c, &h, "CA certificate, chain and CRL");
 	html_raw(&h, "<p>These files are public: relying parties also fetch "
 	    "them over plain HTTP from the addresses in every certificate."
 	    "</p>\n<table>\n<caption>Downloads</caption>\n<thead><tr><th "
@@ -669,11 +643,11 @@ page_ca(struct ctx *c)
 	fingerprint_row(&h, "This CA", c->srv->ca->cert);
 	fingerprint_row(&h, "Root", c->srv->ca->root);
 	html_raw(&h, "</tbody>\n</table>\n");
-	page_end(&h);
-	send_page(c, 200, &h);
+	web_page_end(&h);
+	web_send_page(c, 200, &h);
 }
 
-/* ---- sign in, sign out -------------------------------------------------- */
+/* ---- sign in, sign out --------------------------------------------------- */
 
 /* The pre-login cookie: reuse the browser's, else make one. */
 static int
@@ -703,10 +677,10 @@ login_form(struct ctx *c, int status, const char *error, const char *account)
 
 	if ((r = login_pre(c, pre, &fresh)) != 0 ||
 	    (r = mac_hex(c->srv->web, "login", pre, tok)) != 0) {
-		core_error(c, "Sign in", r);
+		web_core_error(c, "Sign in", r);
 		return;
 	}
-	page_begin(c, &h, "Sign in");
+	web_page_begin(c, &h, "Sign in");
 	if (error != NULL)
 		html_fmt(&h, "<p class=\"error\" role=\"alert\" id=\"error\">%s"
 		    "</p>\n", error);
@@ -723,8 +697,8 @@ login_form(struct ctx *c, int status, const char *error, const char *account)
 	    "signs you in without a password. This site never asks for "
 	    "Windows (NTLM) credentials.</p>\n", tok,
 	    account != NULL ? account : "");
-	page_end(&h);
-	send_page(c, status, &h);
+	web_page_end(&h);
+	web_send_page(c, status, &h);
 	if (fresh)
 		http_resp_header(c->resp, "Set-Cookie: " LOGIN_COOKIE "=%s; "
 		    COOKIE_ATTRS "; Max-Age=3600", pre);
@@ -742,13 +716,13 @@ login_post(struct ctx *c)
 	int r;
 
 	if (!same_origin(c->req)) {
-		error_page(c, 403, "Refused", "a sign-in form posted from "
+		web_error_page(c, 403, "Refused", "a sign-in form posted from "
 		    "another site (Origin or Referer is not this one)");
 		return;
 	}
 	if ((r = webform_parse(http_header(c->req, "Content-Type"),
 	    c->req->body, c->req->body_len, &form)) != 0) {
-		error_page(c, web_status(r), "The form did not parse",
+		web_error_page(c, web_status(r), "The form did not parse",
 		    cairn_errmsg(r));
 		return;
 	}
@@ -758,7 +732,7 @@ login_post(struct ctx *c)
 	    webform_text(form, "csrf", &tok) != 0 ||
 	    !websession_token_eq(tok, want)) {
 		cairn_error_clear();
-		error_page(c, 403, "Refused", "The sign-in form's token is "
+		web_error_page(c, 403, "Refused", "The sign-in form's token is "
 		    "missing or wrong (the form is old, or cookies are off): "
 		    "reload the sign-in page and try again.");
 		goto out;
@@ -786,7 +760,7 @@ login_post(struct ctx *c)
 	    (r = websession_create(w->sessions, account, store_now(), sid,
 	    csrf)) != 0) {
 		actor_clear(&c->who);
-		core_error(c, "Sign in", r);
+		web_core_error(c, "Sign in", r);
 		goto out;
 	}
 	/* A session the browser had before is ended (no fixation). */
@@ -794,7 +768,7 @@ login_post(struct ctx *c)
 	    c->sid, sizeof(c->sid)) == 0)
 		websession_destroy(w->sessions, c->sid);
 	cairn_error_clear();
-	redirect(c, "/certsrv/");
+	web_redirect(c, "/certsrv/");
 	http_resp_header(c->resp, "Set-Cookie: " SESSION_COOKIE "=%s; "
 	    COOKIE_ATTRS, sid);
 	http_resp_header(c->resp, "Set-Cookie: " LOGIN_COOKIE "=; "
@@ -810,11 +784,11 @@ logout_post(struct ctx *c)
 {
 	struct webform *form;
 
-	if (post_guard(c, &form) != 0)
+	if (web_post_guard(c, &form) != 0)
 		return;
 	webform_free(form);
 	if (c->by_cert) {
-		error_page(c, 400, "Sign out", "You are signed in by your "
+		web_error_page(c, 400, "Sign out", "You are signed in by your "
 		    "client certificate: remove it from the browser, or "
 		    "close the browser, to sign out.");
 		return;
@@ -822,712 +796,12 @@ logout_post(struct ctx *c)
 	websession_destroy(c->srv->web->sessions, c->sid);
 	ca_audit_event(c->srv->ca, "logout", c->who.name, NULL);
 	cairn_error_clear();
-	redirect(c, "/certsrv/");
+	web_redirect(c, "/certsrv/");
 	http_resp_header(c->resp, "Set-Cookie: " SESSION_COOKIE "=; "
 	    COOKIE_ATTRS "; Max-Age=0");
 }
 
-/* ---- submit ------------------------------------------------------------ */
-
-static void
-identity(const struct actor *a, struct tpl_identity *id)
-{
-	id->account = a->name;
-	id->email = a->email;
-	id->roles = a->role_names;
-	id->groups = a->groups;
-}
-
-static void
-submit_form(struct ctx *c, int status, const char *error, const char *tname,
-    const char *csr_text)
-{
-	const struct template_set *ts = c->srv->ca->templates;
-	struct tpl_identity id;
-	struct html h = { 0 };
-	size_t i, n = 0;
-
-	identity(&c->who, &id);
-	page_begin(c, &h, "Request a certificate");
-	if (error != NULL)
-		html_fmt(&h, "<p class=\"error\" role=\"alert\" id=\"error\">%s"
-		    "</p>\n", error);
-	html_raw(&h, "<p>Make a certificate signing request (PKCS#10) with "
-	    "your own tool, for example <code>openssl req -new -newkey "
-	    "ec -pkeyopt ec_paramgen_curve:P-256 -keyout my.key -out my.csr"
-	    "</code>, then paste it or choose the file. The private key "
-	    "stays with you. The template decides what the certificate "
-	    "says; what it does not allow is dropped or refused.</p>\n"
-	    "<form method=\"post\" action=\"/certsrv/submit\" "
-	    "enctype=\"multipart/form-data\">\n");
-	csrf_input(&h, c);
-	html_raw(&h, "\n<label for=\"template\">Certificate template</label>\n"
-	    "<select id=\"template\" name=\"template\" required>\n");
-	for (i = 0; ts != NULL && i < ts->n; i++) {
-		const struct template *t = ts->t[i];
-
-		if (template_may_enroll(t, &id) != 0)
-			continue;
-		n++;
-		html_fmt(&h, "<option value=\"%s\"%s>%s%s%s%s</option>\n",
-		    t->name, tname != NULL && strcmp(tname, t->name) == 0 ?
-		    " selected" : "", t->name, t->description != NULL ?
-		    ": " : "", t->description != NULL ? t->description : "",
-		    t->approval ? " (needs a manager's approval)" : "");
-	}
-	cairn_error_clear();
-	html_raw(&h, "</select>\n");
-	if (n == 0)
-		html_raw(&h, "<p class=\"error\">Your account may not enroll on "
-		    "any template: ask the CA's administrator for the role or "
-		    "group a template needs.</p>\n");
-	html_fmt(&h, "<label for=\"csr\">Certificate request (PEM)</label>\n"
-	    "<textarea id=\"csr\" name=\"csr\" rows=\"12\" cols=\"70\" "
-	    "spellcheck=\"false\" placeholder=\"-----BEGIN CERTIFICATE "
-	    "REQUEST-----\">%s</textarea>\n"
-	    "<label for=\"csrfile\">or a request file (PEM or DER)</label>\n"
-	    "<input type=\"file\" id=\"csrfile\" name=\"csrfile\" "
-	    "accept=\".csr,.req,.pem,.der,.p10\">\n"
-	    "<div><button type=\"submit\">Submit</button></div>\n</form>\n",
-	    csr_text != NULL ? csr_text : "");
-	page_end(&h);
-	send_page(c, status, &h);
-}
-
-static int
-blank(const uint8_t *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
-		    s[i] != '\n')
-			return 0;
-	return 1;
-}
-
-static void request_page(struct ctx *c, long long id, int status,
-    char **notes);
-
-static void
-submit_post(struct ctx *c)
-{
-	struct webform *form = NULL;
-	const struct webform_field *file;
-	const char *tname = NULL, *text = NULL;
-	struct issue_req rq = { 0 };
-	struct issue_result res = { 0 };
-	const void *csr;
-	size_t len;
-	int r;
-
-	if (post_guard(c, &form) != 0)
-		return;
-	if (webform_text(form, "template", &tname) != 0 || tname[0] == '\0') {
-		submit_form(c, 400, "Choose a template.", NULL, NULL);
-		goto out;
-	}
-	if (webform_get(form, "csr") != NULL &&
-	    (r = webform_text(form, "csr", &text)) != 0) {
-		submit_form(c, 400, cairn_errmsg(r), tname, NULL);
-		goto out;
-	}
-	file = webform_get(form, "csrfile");
-	if (file != NULL && file->len > 0 && text != NULL &&
-	    !blank((const uint8_t *)text, strlen(text))) {
-		submit_form(c, 400, "Paste the request or choose a file, not "
-		    "both.", tname, text);
-		goto out;
-	}
-	if (file != NULL && file->len > 0) {
-		csr = file->value;
-		len = file->len;
-	} else if (text != NULL && !blank((const uint8_t *)text,
-	    strlen(text))) {
-		csr = text;
-		len = strlen(text);
-	} else {
-		submit_form(c, 400, "Paste a certificate request or choose a "
-		    "request file.", tname, NULL);
-		goto out;
-	}
-	if ((r = csr_parse(csr, len, &rq.csr)) != 0) {
-		submit_form(c, web_status(r), cairn_errmsg(r), tname, text);
-		goto out;
-	}
-	rq.template_name = tname;
-	rq.who = &c->who;
-	rq.via = "web";
-	if ((r = issue_submit(c->srv->ca, &rq, &res)) != 0) {
-		int st = web_status(r);
-
-		if (st >= 500)
-			fprintf(stderr, "cairn-sub: web: submit: %s\n",
-			    cairn_errmsg(r));
-		submit_form(c, st, st >= 500 ? "The CA could not complete "
-		    "the request; the operator's log has the reason." :
-		    cairn_errmsg(r), tname, text);
-		goto out;
-	}
-	request_page(c, res.request_id, res.status == ISSUE_ISSUED ? 201 : 202,
-	    res.notes);
-out:
-	issue_result_clear(&res);
-	X509_REQ_free(rq.csr);
-	webform_free(form);
-}
-
-/* ---- requests ------------------------------------------------------------ */
-
-static void
-request_page(struct ctx *c, long long id, int status, char **notes)
-{
-	struct store *s = c->srv->ca->store;
-	sqlite3_stmt *st = NULL;
-	struct html h = { 0 };
-	char t1[32], t2[32], title[64];
-	int found = 0;
-
-	snprintf(title, sizeof(title), "Request %lld", id);
-	store_lock(s);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT r.status, r.template, "
-	    "r.requester, r.serial, r.note, r.created, r.decided_by, "
-	    "r.decided_at, r.csr, c.subject, c.not_after, c.revoked_at, "
-	    "c.reason FROM requests r LEFT JOIN certs c ON c.serial = "
-	    "r.serial WHERE r.id = ?", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		store_unlock(s);
-		error_page(c, 404, title, "No such request.");
-		return;
-	}
-	{
-		const char *rstatus = (const char *)sqlite3_column_text(st, 0);
-		const char *requester = (const char *)
-		    sqlite3_column_text(st, 2);
-		const char *serial = (const char *)sqlite3_column_text(st, 3);
-		const char *note = (const char *)sqlite3_column_text(st, 4);
-		const char *decided_by = (const char *)
-		    sqlite3_column_text(st, 6);
-		char *subj = csr_subject(sqlite3_column_blob(st, 8),
-		    sqlite3_column_bytes(st, 8));
-		size_t i;
-
-		/* Another account's request is as invisible as a missing
-		 * one, to all but managers (as REST does). */
-		if (requester != NULL && rstatus != NULL &&
-		    (strcmp(requester, c->who.name) == 0 || is_manager(c))) {
-			found = 1;
-			page_begin(c, &h, title);
-			if (strcmp(rstatus, "issued") == 0)
-				html_raw(&h, "<p class=\"ok\" role=\"status\" "
-				    "id=\"result\">The certificate was issued."
-				    "</p>\n");
-			else if (strcmp(rstatus, "pending") == 0)
-				html_raw(&h, "<p class=\"ok\" role=\"status\" "
-				    "id=\"result\">The request is pending: a "
-				    "certificate manager must approve it. Come "
-				    "back to this page later.</p>\n");
-			else if (strcmp(rstatus, "denied") == 0)
-				html_fmt(&h, "<p class=\"error\" role=\"status\" "
-				    "id=\"result\">The request was denied by "
-				    "%s. Reason: <span id=\"reason\">%s</span>"
-				    "</p>\n", decided_by != NULL ? decided_by :
-				    "a certificate manager", note != NULL &&
-				    note[0] != '\0' ? note : "(none given)");
-			else
-				html_fmt(&h, "<p class=\"error\" role=\"status\" "
-				    "id=\"result\">The request is %s.</p>\n",
-				    rstatus);
-			html_fmt(&h, "<table>\n<caption>The request</caption>\n"
-			    "<tbody>\n<tr><th scope=\"row\">Status</th><td "
-			    "class=\"status\" id=\"status\">%s</td></tr>\n"
-			    "<tr><th scope=\"row\">Template</th><td>%s</td></tr>"
-			    "\n<tr><th scope=\"row\">Requester</th><td>%s</td>"
-			    "</tr>\n<tr><th scope=\"row\">Submitted</th><td>%s"
-			    "</td></tr>\n<tr><th scope=\"row\">Subject asked "
-			    "for</th><td id=\"subject\">%s</td></tr>\n",
-			    rstatus, sqlite3_column_text(st, 1), requester,
-			    fmt_time(sqlite3_column_int64(st, 5), t1),
-			    subj != NULL ? subj : "");
-			if (decided_by != NULL)
-				html_fmt(&h, "<tr><th scope=\"row\">Decided by"
-				    "</th><td>%s, %s</td></tr>\n", decided_by,
-				    fmt_time(sqlite3_column_int64(st, 7), t2));
-			if (serial != NULL && sqlite3_column_type(st, 9) !=
-			    SQLITE_NULL) {
-				html_fmt(&h, "<tr><th scope=\"row\">Serial"
-				    "</th><td class=\"mono\" id=\"serial\">%s"
-				    "</td></tr>\n<tr><th scope=\"row\">"
-				    "Certificate subject</th><td>%s</td></tr>\n"
-				    "<tr><th scope=\"row\">Valid until</th><td>"
-				    "%s</td></tr>\n", serial,
-				    sqlite3_column_text(st, 9), fmt_time(
-				    sqlite3_column_int64(st, 10), t2));
-				if (sqlite3_column_type(st, 11) != SQLITE_NULL)
-					html_fmt(&h, "<tr><th scope=\"row\">"
-					    "Revoked</th><td>%s, %s</td></tr>"
-					    "\n", fmt_time(sqlite3_column_int64(
-					    st, 11), t1), ca_reason_name(
-					    sqlite3_column_int(st, 12)));
-			}
-			html_raw(&h, "</tbody>\n</table>\n");
-			if (notes != NULL && notes[0] != NULL) {
-				html_raw(&h, "<h2>What the template dropped"
-				    "</h2>\n<ul id=\"notes\">\n");
-				for (i = 0; notes[i] != NULL; i++)
-					html_fmt(&h, "<li>%s</li>\n", notes[i]);
-				html_raw(&h, "</ul>\n");
-			}
-			if (serial != NULL && strcmp(rstatus, "issued") == 0)
-				html_fmt(&h, "<h2>Download</h2>\n<ul "
-				    "id=\"downloads\">\n"
-				    "<li><a href=\"/certsrv/certs/%s.pem\" "
-				    "id=\"dl-pem\">Certificate (PEM)</a></li>\n"
-				    "<li><a href=\"/certsrv/certs/%s.cer\" "
-				    "id=\"dl-der\">Certificate (DER)</a></li>\n"
-				    "<li><a href=\"/certsrv/certs/%s-chain.pem\" "
-				    "id=\"dl-chain\">Certificate chain (PEM)"
-				    "</a></li>\n"
-				    "<li><a href=\"/certsrv/certs/%s.p7b\" "
-				    "id=\"dl-p7b\">Certificate chain (PKCS#7)"
-				    "</a></li>\n</ul>\n", serial, serial, serial,
-				    serial);
-		}
-		free(subj);
-	}
-	sqlite3_finalize(st);
-	store_unlock(s);
-	if (!found) {
-		html_free(&h);
-		error_page(c, 404, title, "No such request.");
-		return;
-	}
-	html_raw(&h, "<p><a href=\"/certsrv/requests\">All my requests</a>"
-	    "</p>\n");
-	page_end(&h);
-	send_page(c, status, &h);
-}
-
-/* ?page=N (1-based), bounded. */
-static long long
-page_arg(const struct ctx *c)
-{
-	const char *p = http_query_arg(c->req, "page");
-	char *end;
-	long long n;
-
-	if (p == NULL)
-		return 1;
-	n = strtoll(p, &end, 10);
-	if (*end != '\0' || n < 1 || n > 1000000)
-		return 1;
-	return n;
-}
-
-static void
-pager(struct html *h, const char *path, long long page, int more)
-{
-	if (page <= 1 && !more)
-		return;
-	html_raw(h, "<nav aria-label=\"pages\"><p>");
-	if (page > 1)
-		html_fmt(h, "<a href=\"%s?page=%lld\">Newer</a> ", path,
-		    page - 1);
-	html_fmt(h, "Page %lld", page);
-	if (more)
-		html_fmt(h, " <a href=\"%s?page=%lld\">Older</a>", path,
-		    page + 1);
-	html_raw(h, "</p></nav>\n");
-}
-
-static void
-requests_page(struct ctx *c)
-{
-	struct store *s = c->srv->ca->store;
-	sqlite3_stmt *st = NULL;
-	struct html h = { 0 };
-	long long page = page_arg(c);
-	char t[32];
-	int n = 0;
-
-	page_begin(c, &h, "My requests");
-	html_raw(&h, "<table id=\"requests\">\n<caption>Your certificate "
-	    "requests, newest first</caption>\n<thead><tr><th scope=\"col\">"
-	    "Request</th><th scope=\"col\">Submitted</th><th scope=\"col\">"
-	    "Template</th><th scope=\"col\">Status</th></tr></thead>\n"
-	    "<tbody>\n");
-	store_lock(s);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT id, created, template, "
-	    "status FROM requests WHERE requester = ? ORDER BY id DESC LIMIT ? "
-	    "OFFSET ?", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, c->who.name, -1, SQLITE_STATIC) ==
-	    SQLITE_OK && sqlite3_bind_int(st, 2, CAIRN_WEB_LIST_PAGE + 1) ==
-	    SQLITE_OK && sqlite3_bind_int64(st, 3, (page - 1) *
-	    CAIRN_WEB_LIST_PAGE) == SQLITE_OK)
-		while (sqlite3_step(st) == SQLITE_ROW &&
-		    ++n <= CAIRN_WEB_LIST_PAGE)
-			html_fmt(&h, "<tr><td><a href=\"/certsrv/requests/"
-			    "%lld\">%lld</a></td><td>%s</td><td>%s</td><td>%s"
-			    "</td></tr>\n", (long long)sqlite3_column_int64(st,
-			    0), (long long)sqlite3_column_int64(st, 0),
-			    fmt_time(sqlite3_column_int64(st, 1), t),
-			    sqlite3_column_text(st, 2),
-			    sqlite3_column_text(st, 3));
-	sqlite3_finalize(st);
-	store_unlock(s);
-	html_raw(&h, "</tbody>\n</table>\n");
-	if (n == 0)
-		html_raw(&h, "<p>No requests yet. <a href=\"/certsrv/submit\">"
-		    "Request a certificate</a>.</p>\n");
-	pager(&h, "/certsrv/requests", page, n > CAIRN_WEB_LIST_PAGE);
-	page_end(&h);
-	send_page(c, 200, &h);
-}
-
-static void
-pending_page(struct ctx *c)
-{
-	struct store *s = c->srv->ca->store;
-	sqlite3_stmt *st = NULL;
-	struct html h = { 0 };
-	long long page = page_arg(c), id;
-	char t[32];
-	int n = 0;
-
-	if (!is_manager(c)) {
-		error_page(c, 403, "Pending requests", "Deciding requests "
-		    "needs the certificate manager role.");
-		return;
-	}
-	page_begin(c, &h, "Pending requests");
-	html_raw(&h, "<table id=\"pending\">\n<caption>Requests waiting for a "
-	    "certificate manager, oldest first</caption>\n<thead><tr><th "
-	    "scope=\"col\">Request</th><th scope=\"col\">Submitted</th><th "
-	    "scope=\"col\">Requester</th><th scope=\"col\">Template</th><th "
-	    "scope=\"col\">Subject asked for</th><th scope=\"col\">Decision"
-	    "</th></tr></thead>\n<tbody>\n");
-	store_lock(s);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT id, created, requester, "
-	    "template, csr FROM requests WHERE status = 'pending' ORDER BY id "
-	    "LIMIT ? OFFSET ?", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_int(st, 1, CAIRN_WEB_LIST_PAGE + 1) == SQLITE_OK &&
-	    sqlite3_bind_int64(st, 2, (page - 1) * CAIRN_WEB_LIST_PAGE) ==
-	    SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW &&
-		    ++n <= CAIRN_WEB_LIST_PAGE) {
-			const char *requester = (const char *)
-			    sqlite3_column_text(st, 2);
-			char *subj = csr_subject(sqlite3_column_blob(st, 4),
-			    sqlite3_column_bytes(st, 4));
-
-			id = sqlite3_column_int64(st, 0);
-			html_fmt(&h, "<tr id=\"req-%lld\"><td><a href=\""
-			    "/certsrv/requests/%lld\">%lld</a></td><td>%s</td>"
-			    "<td>%s</td><td>%s</td><td>%s</td><td>", id, id,
-			    id, fmt_time(sqlite3_column_int64(st, 1), t),
-			    requester, sqlite3_column_text(st, 3),
-			    subj != NULL ? subj : "");
-			free(subj);
-			if (requester != NULL &&
-			    strcmp(requester, c->who.name) == 0) {
-				html_raw(&h, "<span class=\"hint\">Your own "
-				    "request: another certificate manager "
-				    "decides.</span>");
-			} else {
-				html_fmt(&h, "<form method=\"post\" action=\""
-				    "/certsrv/requests/%lld/approve\">", id);
-				csrf_input(&h, c);
-				html_raw(&h, "<button type=\"submit\">Approve"
-				    "</button></form>");
-				html_fmt(&h, "<form method=\"post\" action=\""
-				    "/certsrv/requests/%lld/deny\">", id);
-				csrf_input(&h, c);
-				html_fmt(&h, "<label for=\"reason-%lld\" "
-				    "class=\"vh\">Reason for denying</label><input "
-				    "type=\"text\" id=\"reason-%lld\" "
-				    "name=\"reason\" maxlength=\"%d\" "
-				    "placeholder=\"reason\">"
-				    "<button type=\"submit\" class=\""
-				    "secondary\">Deny</button></form>", id, id,
-				    REASON_MAX);
-			}
-			html_raw(&h, "</td></tr>\n");
-		}
-	}
-	sqlite3_finalize(st);
-	store_unlock(s);
-	html_raw(&h, "</tbody>\n</table>\n");
-	if (n == 0)
-		html_raw(&h, "<p>No request is waiting.</p>\n");
-	pager(&h, "/certsrv/pending", page, n > CAIRN_WEB_LIST_PAGE);
-	page_end(&h);
-	send_page(c, 200, &h);
-}
-
-static void
-decide_post(struct ctx *c, long long id, int approve)
-{
-	struct webform *form = NULL;
-	struct issue_result res = { 0 };
-	const char *why = NULL;
-	char where[64];
-	int r;
-
-	if (post_guard(c, &form) != 0)
-		return;
-	if (approve) {
-		r = issue_approve(c->srv->ca, id, &c->who, &res);
-	} else {
-		if (webform_get(form, "reason") != NULL &&
-		    (r = webform_text(form, "reason", &why)) != 0) {
-			error_page(c, 400, "Deny", cairn_errmsg(r));
-			goto out;
-		}
-		if (why != NULL && strlen(why) > REASON_MAX) {
-			error_page(c, 400, "Deny", "The reason is too long "
-			    "(500 bytes at most).");
-			goto out;
-		}
-		r = issue_deny(c->srv->ca, id, &c->who, why);
-	}
-	if (r != 0) {
-		core_error(c, approve ? "Approval refused" : "Denial refused",
-		    r);
-		goto out;
-	}
-	snprintf(where, sizeof(where), "/certsrv/requests/%lld", id);
-	redirect(c, where);
-out:
-	issue_result_clear(&res);
-	webform_free(form);
-}
-
-/* ---- certificates -------------------------------------------------------- */
-
-static void
-certs_page(struct ctx *c)
-{
-	struct store *s = c->srv->ca->store;
-	sqlite3_stmt *st = NULL;
-	struct html h = { 0 };
-	long long page = page_arg(c), now = store_now();
-	char t[32], t2[32];
-	size_t i;
-	int n = 0;
-
-	if (!may_list_certs(c)) {
-		error_page(c, 403, "Certificates", "Listing certificates needs "
-		    "the certificate manager or auditor role.");
-		return;
-	}
-	page_begin(c, &h, "Issued and revoked certificates");
-	html_raw(&h, "<div class=\"scroll\"><table id=\"certs\">\n<caption>Certificates, newest "
-	    "first</caption>\n<thead><tr><th scope=\"col\">Serial</th><th "
-	    "scope=\"col\">Subject</th><th scope=\"col\">Template</th><th "
-	    "scope=\"col\">Requester</th><th scope=\"col\">Valid until</th>"
-	    "<th scope=\"col\">Status</th>");
-	if (is_manager(c))
-		html_raw(&h, "<th scope=\"col\">Action</th>");
-	html_raw(&h, "</tr></thead>\n<tbody>\n");
-	store_lock(s);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT serial, status, subject, "
-	    "template, requester, not_after, revoked_at, reason FROM certs "
-	    "ORDER BY created DESC, serial LIMIT ? OFFSET ?", -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_bind_int(st, 1, CAIRN_WEB_LIST_PAGE + 1) ==
-	    SQLITE_OK && sqlite3_bind_int64(st, 2, (page - 1) *
-	    CAIRN_WEB_LIST_PAGE) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW &&
-		    ++n <= CAIRN_WEB_LIST_PAGE) {
-			const char *serial = (const char *)
-			    sqlite3_column_text(st, 0);
-			const char *cstatus = (const char *)
-			    sqlite3_column_text(st, 1);
-			int revoked = sqlite3_column_type(st, 6) !=
-			    SQLITE_NULL;
-			int reason = sqlite3_column_int(st, 7);
-			long long na = sqlite3_column_int64(st, 5);
-			int hold = revoked && reason == 6;
-
-			if (serial == NULL || cstatus == NULL)
-				continue;
-			html_fmt(&h, "<tr id=\"cert-%s\"><td class=\"mono "
-			    "nowrap\">", serial);
-			if (strcmp(cstatus, "issued") == 0)
-				html_fmt(&h, "<a href=\"/certsrv/certs/%s.pem\">"
-				    "%s</a>", serial, serial);
-			else
-				html_text(&h, serial);
-			html_fmt(&h, "</td><td>%s</td><td>%s</td><td>%s</td>"
-			    "<td class=\"nowrap\">%s</td><td class=\"status\">",
-			    sqlite3_column_text(st, 2),
-			    sqlite3_column_text(st, 3),
-			    sqlite3_column_text(st, 4), fmt_date(na, t));
-			if (strcmp(cstatus, "intended") == 0 && !revoked)
-				html_raw(&h, "intended, never released");
-			else if (hold)
-				html_fmt(&h, "on hold since %s",
-				    fmt_date(sqlite3_column_int64(st, 6), t2));
-			else if (revoked)
-				html_fmt(&h, "revoked (%s), %s",
-				    ca_reason_name(reason),
-				    fmt_date(sqlite3_column_int64(st, 6), t2));
-			else if (na < now)
-				html_raw(&h, "expired");
-			else
-				html_raw(&h, "valid");
-			html_raw(&h, "</td>");
-			if (is_manager(c)) {
-				html_raw(&h, "<td>");
-				if (!revoked || hold) {
-					html_fmt(&h, "<form method=\"post\" "
-					    "action=\"/certsrv/certs/%s/"
-					    "revoke\">", serial);
-					csrf_input(&h, c);
-					html_fmt(&h, "<label class=\"vh\" "
-					    "for=\"reason-%s\">Reason</label>"
-					    "<select id=\"reason-%s\" "
-					    "name=\"reason\">", serial, serial);
-					for (i = 0; reasons[i] != NULL; i++)
-						if (!hold || strcmp(reasons[i],
-						    "certificateHold") != 0)
-							html_fmt(&h, "<option>"
-							    "%s</option>",
-							    reasons[i]);
-					html_raw(&h, "</select><button type=\""
-					    "submit\">Revoke</button></form>");
-				}
-				if (hold) {
-					html_fmt(&h, "<form method=\"post\" "
-					    "action=\"/certsrv/certs/%s/"
-					    "unhold\">", serial);
-					csrf_input(&h, c);
-					html_raw(&h, "<button type=\"submit\" "
-					    "class=\"secondary\">Release hold"
-					    "</button></form>");
-				}
-				html_raw(&h, "</td>");
-			}
-			html_raw(&h, "</tr>\n");
-		}
-	}
-	sqlite3_finalize(st);
-	store_unlock(s);
-	html_raw(&h, "</tbody>\n</table></div>\n");
-	if (n == 0)
-		html_raw(&h, "<p>No certificates yet.</p>\n");
-	pager(&h, "/certsrv/certs", page, n > CAIRN_WEB_LIST_PAGE);
-	page_end(&h);
-	send_page(c, 200, &h);
-}
-
-static void
-revoke_post(struct ctx *c, const char *serial, int unhold)
-{
-	struct webform *form = NULL;
-	const char *rs = NULL;
-	int reason = 0, r;
-
-	if (post_guard(c, &form) != 0)
-		return;
-	if (unhold) {
-		r = ca_unhold(c->srv->ca, serial, &c->who);
-	} else {
-		if ((r = webform_text(form, "reason", &rs)) != 0 ||
-		    (r = ca_reason_parse(rs, &reason)) != 0) {
-			error_page(c, 400, "Revoke", r == CAIRN_E_NOT_FOUND ?
-			    "Choose a reason." : cairn_errmsg(r));
-			goto out;
-		}
-		r = ca_revoke(c->srv->ca, serial, reason, &c->who);
-	}
-	if (r != 0) {
-		core_error(c, unhold ? "Release hold refused" :
-		    "Revocation refused", r);
-		goto out;
-	}
-	redirect(c, "/certsrv/certs");
-out:
-	webform_free(form);
-}
-
-/* GET /certsrv/certs/SERIAL{.pem,.cer,-chain.pem,.p7b} */
-static void
-cert_download(struct ctx *c, const char *serial_in, const char *suffix)
-{
-	struct store *s = c->srv->ca->store;
-	sqlite3_stmt *st = NULL;
-	STACK_OF(X509) *sk = NULL;
-	PKCS7 *p7 = NULL;
-	X509 *x = NULL;
-	BIO *b = NULL;
-	const char *ctype = NULL;
-	char serial[33], *p;
-	long len;
-	int r, chain = strcmp(suffix, "-chain.pem") == 0,
-	    der = strcmp(suffix, ".cer") == 0,
-	    pkcs7 = strcmp(suffix, ".p7b") == 0;
-
-	if (!chain && !der && !pkcs7 && strcmp(suffix, ".pem") != 0) {
-		error_page(c, 404, "Not found", "No such download.");
-		return;
-	}
-	if ((r = ca_serial_norm(serial_in, serial)) != 0) {
-		error_page(c, 400, "Certificate", cairn_errmsg(r));
-		return;
-	}
-	store_lock(s);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT der FROM certs WHERE "
-	    "serial = ? AND status = 'issued'", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *d = sqlite3_column_blob(st, 0);
-
-		x = d2i_X509(NULL, &d, sqlite3_column_bytes(st, 0));
-	}
-	sqlite3_finalize(st);
-	store_unlock(s);
-	if (x == NULL) {
-		error_page(c, 404, "Certificate", "No certificate with that "
-		    "serial was issued by this CA.");
-		return;
-	}
-	r = 0;
-	if ((b = BIO_new(BIO_s_mem())) == NULL) {
-		r = -1;
-	} else if (pkcs7) {
-		r = (sk = sk_X509_new_null()) == NULL ||
-		    !sk_X509_push(sk, x) || !sk_X509_push(sk, c->srv->ca->cert) ||
-		    !sk_X509_push(sk, c->srv->ca->root) ||
-		    (p7 = PKCS7_sign(NULL, NULL, sk, NULL, PKCS7_PARTIAL)) ==
-		    NULL || i2d_PKCS7_bio(b, p7) != 1;
-		ctype = "application/pkcs7-mime";
-	} else if (der) {
-		r = i2d_X509_bio(b, x) != 1;
-		ctype = "application/pkix-cert";
-	} else {
-		r = PEM_write_bio_X509(b, x) != 1 || (chain &&
-		    (PEM_write_bio_X509(b, c->srv->ca->cert) != 1 ||
-		    PEM_write_bio_X509(b, c->srv->ca->root) != 1));
-		ctype = "application/x-pem-file";
-	}
-	if (r != 0 || (len = BIO_get_mem_data(b, &p)) <= 0) {
-		cairn_error_crypto(CAIRN_E_CRYPTO, "encoding a certificate");
-		core_error(c, "Certificate", CAIRN_E_CRYPTO);
-	} else {
-		http_resp_bytes(c->resp, 200, ctype, p, (size_t)len);
-		security_headers(c->resp);
-		http_resp_header(c->resp, "Content-Disposition: attachment; "
-		    "filename=\"%s%s\"", serial, suffix);
-	}
-	BIO_free(b);
-	PKCS7_free(p7);
-	sk_X509_free(sk);
-	X509_free(x);
-}
-
-/* ---- routing -------------------------------------------------------------- */
+/* ---- routing ------------------------------------------------------------- */
 
 static int
 is_get(const struct http_request *req)
@@ -1545,7 +819,7 @@ is_post(const struct http_request *req)
 static void
 not_allowed(struct ctx *c, const char *allow)
 {
-	error_page(c, 405, "Method not allowed", "This page does not take "
+	web_error_page(c, 405, "Method not allowed", "This page does not take "
 	    "that method.");
 	http_resp_header(c->resp, "Allow: %s", allow);
 }
@@ -1554,9 +828,9 @@ static void
 need_signin(struct ctx *c)
 {
 	if (is_get(c->req))
-		redirect(c, "/certsrv/login");
+		web_redirect(c, "/certsrv/login");
 	else
-		error_page(c, 403, "Not signed in", "Sign in first (your "
+		web_error_page(c, 403, "Not signed in", "Sign in first (your "
 		    "session may have ended).");
 }
 
@@ -1590,9 +864,9 @@ route_authed(struct ctx *c, const char *p)
 
 	if (strcmp(p, "/submit") == 0) {
 		if (is_get(c->req))
-			submit_form(c, 200, NULL, NULL, NULL);
+			webpage_submit_form(c, 200, NULL, NULL, NULL);
 		else if (is_post(c->req))
-			submit_post(c);
+			webpage_submit_post(c);
 		else
 			not_allowed(c, "GET, POST");
 	} else if (strcmp(p, "/logout") == 0) {
@@ -1602,47 +876,47 @@ route_authed(struct ctx *c, const char *p)
 			not_allowed(c, "POST");
 	} else if (strcmp(p, "/requests") == 0) {
 		if (is_get(c->req))
-			requests_page(c);
+			webpage_requests(c);
 		else
 			not_allowed(c, "GET");
 	} else if (strcmp(p, "/pending") == 0) {
 		if (is_get(c->req))
-			pending_page(c);
+			webpage_pending(c);
 		else
 			not_allowed(c, "GET");
 	} else if (strcmp(p, "/certs") == 0) {
 		if (is_get(c->req))
-			certs_page(c);
+			webpage_certs(c);
 		else
 			not_allowed(c, "GET");
 	} else if (strncmp(p, "/requests/", 10) == 0 &&
 	    (rest = parse_id(p + 10, &id)) != NULL && *rest == '\0') {
 		if (is_get(c->req))
-			request_page(c, id, 200, NULL);
+			webpage_request(c, id, 200, NULL);
 		else
 			not_allowed(c, "GET");
 	} else if (strncmp(p, "/requests/", 10) == 0 &&
 	    (rest = parse_id(p + 10, &id)) != NULL &&
 	    (strcmp(rest, "/approve") == 0 || strcmp(rest, "/deny") == 0)) {
 		if (is_post(c->req))
-			decide_post(c, id, strcmp(rest, "/approve") == 0);
+			webpage_decide(c, id, strcmp(rest, "/approve") == 0);
 		else
 			not_allowed(c, "POST");
 	} else if (sscanf(p, "/certs/%64[0-9a-fA-F]/%31s%n", serial, tail,
 	    &n) == 2 && p[n] == '\0' && (strcmp(tail, "revoke") == 0 ||
 	    strcmp(tail, "unhold") == 0)) {
 		if (is_post(c->req))
-			revoke_post(c, serial, strcmp(tail, "unhold") == 0);
+			webpage_revoke(c, serial, strcmp(tail, "unhold") == 0);
 		else
 			not_allowed(c, "POST");
 	} else if (sscanf(p, "/certs/%64[0-9a-fA-F]%31s%n", serial, tail,
 	    &n) == 2 && p[n] == '\0') {
 		if (is_get(c->req))
-			cert_download(c, serial, tail);
+			webpage_download(c, serial, tail);
 		else
 			not_allowed(c, "GET");
 	} else {
-		error_page(c, 404, "Not found", "There is no such page.");
+		web_error_page(c, 404, "Not found", "There is no such page.");
 	}
 }
 
@@ -1672,9 +946,10 @@ web_handle(struct server *srv, const struct http_request *req,
 	}
 	if (auth != NULL && (strncasecmp(auth, "NTLM", 4) == 0 ||
 	    strncasecmp(auth, "Negotiate", 9) == 0)) {
-		error_page(&c, 401, "Refused", "NTLM and Negotiate are never "
-		    "accepted here (nothing can be relayed to this site): sign "
-		    "in with your account's password or a client certificate.");
+		web_error_page(&c, 401, "Refused", "NTLM and Negotiate are "
+		    "never accepted here (nothing can be relayed to this "
+		    "site): sign in with your account's password or a client "
+		    "certificate.");
 		return 1;
 	}
 	if (strcmp(p, "/style.css") == 0) {

@@ -127,8 +127,9 @@ check_fields(const struct webform *f)
 		    NULL)))
 			abort();
 		for (k = 0; k < nl; k++)
-			if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-			    "TUVWXYZ0123456789_.-", x->name[k]) == NULL)
+			if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJK"
+			    "LMNOPQRSTUVWXYZ0123456789_.-", x->name[k]) ==
+			    NULL)
 				abort();
 		for (j = 0; j < i; j++)
 			if (strcmp(f->f[j].name, x->name) == 0)

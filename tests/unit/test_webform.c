@@ -89,7 +89,7 @@ text(const struct webform *f, const char *name)
 	return s;
 }
 
-/* ---- urlencoded ----------------------------------------------------------- */
+/* ---- urlencoded ---------------------------------------------------------- */
 
 static void
 test_urlencoded_login(void **state)
@@ -226,7 +226,7 @@ test_name_and_field_limits(void **state)
 	free(body);
 }
 
-/* ---- multipart ------------------------------------------------------------ */
+/* ---- multipart ----------------------------------------------------------- */
 
 #define CHROME_B "----WebKitFormBoundarygK3P2zD4yV7rTmQx"
 #define CHROME_CT "multipart/form-data; boundary=" CHROME_B
@@ -318,7 +318,8 @@ test_multipart_truncated(void **state)
 	}
 	/* and so is one with a byte changed after the close delimiter */
 	body[n - 1] = 'x';
-	refused(CHROME_CT, body, n, CAIRN_E_INVAL, "after the closing boundary");
+	refused(CHROME_CT, body, n, CAIRN_E_INVAL,
+	    "after the closing boundary");
 }
 
 static void
@@ -460,7 +461,7 @@ test_multipart_refused(void **state)
 	refused_s(MP, big, CAIRN_E_INVAL, "a header over 1024 bytes");
 }
 
-/* ---- text ------------------------------------------------------------------ */
+/* ---- text ---------------------------------------------------------------- */
 
 static void
 test_text_utf8(void **state)
@@ -506,7 +507,7 @@ test_text_utf8(void **state)
 	}
 }
 
-/* ---- Cookie ---------------------------------------------------------------- */
+/* ---- Cookie -------------------------------------------------------------- */
 
 static void
 test_cookie(void **state)
@@ -568,7 +569,7 @@ test_cookie_limit(void **state)
 	free(h);
 }
 
-/* ---- HTML ------------------------------------------------------------------ */
+/* ---- HTML ---------------------------------------------------------------- */
 
 #define FFFD "\xef\xbf\xbd"
 
