@@ -539,6 +539,7 @@ static const char style_css[] =
     "td.mono,.mono{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;"
     "font-size:.8rem;word-break:break-all}\n"
     "td.nowrap,td.mono.nowrap{white-space:nowrap;word-break:normal}\n"
+    "td.serial{word-break:normal}\n"
     ".scroll{overflow-x:auto}\n"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;"
     "clip:rect(0 0 0 0);white-space:nowrap}\n"

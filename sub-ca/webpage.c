@@ -624,13 +624,17 @@ webpage_certs(struct ctx *c)
 
 			if (serial == NULL || cstatus == NULL)
 				continue;
+			/* 32 hex digits, as two lines of 16 when narrow */
 			html_fmt(&h, "<tr id=\"cert-%s\"><td class=\"mono "
-			    "nowrap\">", serial);
+			    "serial\">", serial);
 			if (strcmp(cstatus, "issued") == 0)
 				html_fmt(&h, "<a href=\"/certsrv/certs/%s."
-				    "pem\">%s</a>", serial, serial);
-			else
-				html_text(&h, serial);
+				    "pem\">", serial);
+			html_textn(&h, serial, strnlen(serial, 16));
+			html_raw(&h, "<wbr>");
+			html_text(&h, serial + strnlen(serial, 16));
+			if (strcmp(cstatus, "issued") == 0)
+				html_raw(&h, "</a>");
 			html_fmt(&h, "</td><td>%s</td><td>%s</td><td>%s</td>"
 			    "<td class=\"nowrap\">%s</td><td class=\"status\">",
 			    sqlite3_column_text(st, 2),
