@@ -693,7 +693,7 @@ login_form(struct ctx *c, int status, const char *error, const char *account)
 	    "\n<label for=\"password\">Password</label>\n"
 	    "<input type=\"password\" id=\"password\" name=\"password\" "
 	    "autocomplete=\"current-password\" required>\n"
-	    "<button type=\"submit\">Sign in</button>\n</form>\n"
+	    "<div><button type=\"submit\">Sign in</button></div>\n</form>\n"
 	    "<p class=\"hint\">A client certificate bound to your account "
 	    "signs you in without a password. This site never asks for "
 	    "Windows (NTLM) credentials.</p>\n", tok,
