@@ -139,4 +139,33 @@
 #define CAIRN_TPM_ALLOW_MAX (100000 * 80)
 #define CAIRN_TPM_ROOTS_MAX 256
 
+/*
+ * Web enrollment (sub-ca/webform.c, websession.c, web.c).  Our forms have
+ * at most half a dozen fields: 32 is far beyond, and bounds the table.
+ * Field names are our own short identifiers.  RFC 2046 limits a multipart
+ * boundary to 70 characters; a browser's part carries two headers
+ * (Content-Disposition, Content-Type; webform.c takes no others, each
+ * once) of well under 1 KiB, file names included.
+ */
+#define CAIRN_WEBFORM_FIELDS_MAX 32
+#define CAIRN_WEBFORM_NAME_MAX 64
+#define CAIRN_WEBFORM_BOUNDARY_MAX 70
+#define CAIRN_WEBFORM_PART_HEADER_MAX 1024
+/*
+ * Web sessions live in memory (a restart signs everybody out).  The table
+ * is allocated once: 4096 sessions of ~300 bytes is about 1 MiB, more
+ * people than a CA's web pages serve at once; a full table refuses new
+ * logins (after dropping expired sessions) rather than pushing others
+ * out.  One account keeps at most 8 (its least recently used goes first),
+ * so no one account fills the table.  A session idle for 15 minutes ends
+ * (OWASP's figure for an application of this value), and none lives
+ * longer than 8 hours whatever its use.
+ */
+#define CAIRN_WEB_SESSIONS_MAX 4096
+#define CAIRN_WEB_SESSIONS_PER_ACCOUNT 8
+#define CAIRN_WEB_SESSION_IDLE_SEC (15 * 60)
+#define CAIRN_WEB_SESSION_LIFE_SEC (8 * 3600)
+/* Rows per page in the web pages' lists (requests, certificates). */
+#define CAIRN_WEB_LIST_PAGE 50
+
 #endif /* CAIRN_LIMITS_H */

@@ -13,9 +13,12 @@
 #include "sub-ca/ca.h"
 #include "sub-ca/http.h"
 
+struct web;
+
 struct server {
 	struct ca *ca;
 	X509_STORE *trust;      /* root + this CA: for client certificates */
+	struct web *web;        /* web enrollment pages' state (web.c) */
 };
 
 /*
@@ -46,5 +49,14 @@ void rest_error(struct http_response *resp, int status, const char *code,
 void rest_fail(struct http_response *resp, int r);
 void rest_reply_issued(struct server *srv, struct http_response *resp,
     struct issue_result *res);
+/* web_start: the web pages' state (sessions, token key) in srv->web;
+ * web_stop frees it (every session ends). */
+int web_start(struct server *srv);
+void web_stop(struct server *srv);
+
+/* web_handle: the web enrollment pages (sub-ca/web.c): "/" and
+ * /certsrv/...; 1 when it answered, 0 for a path that is not its own. */
+int web_handle(struct server *srv, const struct http_request *req,
+    struct http_response *resp);
 
 #endif /* CAIRN_WEB_H */
