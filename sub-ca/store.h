@@ -31,13 +31,11 @@
 
 struct store;
 
-/* The schema version this program writes. */
-#define STORE_SCHEMA_VERSION 1
-
 /*
  * store_open: open (creating, mode 0600) and migrate the store at `path`.
  * Refuses a symlink, a file writable by group or others, and a store whose
- * schema is newer than STORE_SCHEMA_VERSION.  Errors: CAIRN_E_STORE with
+ * schema is newer than this program's (the number of migrations in
+ * store.c, which PRAGMA user_version records).  Errors: CAIRN_E_STORE with
  * SQLite's message and what to do, CAIRN_E_IO.
  */
 int store_open(const char *path, struct store **out);
