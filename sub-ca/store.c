@@ -221,16 +221,36 @@ check_file(const char *path)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return cairn_error(CAIRN_E_IO, "%s: %s%s", path,
-		    strerror(errno), errno == ELOOP ? " (a symlink: the store "
-		    "must be a plain file)" : "");
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	/*
+	 * Never open() and close() a store that exists: closing any file
+	 * descriptor of a file drops every POSIX lock this process holds on
+	 * it, so a second store_open() in a process whose first connection
+	 * is in use would silently take SQLite's locks away from it (and a
+	 * concurrent writer could then corrupt the file).  lstat() looks
+	 * without opening; only a file that does not exist yet is created,
+	 * with O_EXCL, before any connection can have it open.
+	 */
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT)
+			return cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1)
+			return cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+		if (fstat(fd, &st) == -1) {
+			close(fd);
+			return cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+		}
 		close(fd);
-		return cairn_error(CAIRN_E_IO, "%s: not a regular file", path);
 	}
-	close(fd);
+	if (S_ISLNK(st.st_mode))
+		return cairn_error(CAIRN_E_IO, "%s: a symlink: the store must "
+		    "be a plain file", path);
+	if (!S_ISREG(st.st_mode))
+		return cairn_error(CAIRN_E_IO, "%s: not a regular file", path);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return cairn_error(CAIRN_E_IO, "%s is writable by group or "
 		    "others (mode %03o): the CA's store must be writable by "
