@@ -39,6 +39,7 @@
 
 #include <openssl/x509.h>
 
+#include "sub-ca/ocsp.h"
 #include "sub-ca/store.h"
 #include "sub-ca/template.h"
 
@@ -64,6 +65,9 @@ struct ca_config {
 	long long crl_validity;  /* seconds: nextUpdate - thisUpdate */
 	long long crl_period;    /* seconds between scheduled CRLs */
 	int separation;          /* role separation on */
+	char *ocsp_url;          /* urls.ocsp: AIA id-ad-ocsp in every
+	                          * certificate (the responder, sub-ca/ocsp.c) */
+	struct ocsp_config ocsp; /* the ocsp: map (sub-ca/ocsp.h) */
 };
 
 struct ca {
@@ -78,6 +82,8 @@ struct ca {
 	X509 *root;                 /* pinned root; NULL before import */
 	const EVP_MD *md;
 	pthread_mutex_t crl_mu;     /* one CRL at a time */
+	struct ocsp *ocsp;          /* the responder, when this process
+	                             * serves OCSP (ocsp_open) */
 };
 
 /* ca_open flags */
