@@ -136,7 +136,11 @@ struct unknown_slot {
 struct ocsp {
 	struct ca *ca;
 	struct ocsp_cache *cache;
-	struct store *st;                 /* the thread's own connection */
+	/* The CA's connection (borrowed).  Not a second one: store_open()
+	 * opens and closes the file to check it, and a close() drops every
+	 * POSIX lock this process holds on it, SQLite's too; another process
+	 * could then take the WAL for its own and delete it. */
+	struct store *st;
 	struct issuer self, root;
 	int sign;
 
@@ -1055,8 +1059,7 @@ ocsp_open(struct ca *ca, unsigned flags, struct ocsp **out)
 	}
 	if ((r = issuer_init(&o->self, ca->cert)) != 0 ||
 	    (r = issuer_init(&o->root, ca->root)) != 0 ||
-	    (r = store_open(ca->cfg.store, &o->st)) != 0 ||
-	    (r = poll_store(o)) != 0)
+	    (o->st = ca->store, r = poll_store(o)) != 0)
 		goto fail;
 	if (o->sign && (r = root_scan(o)) != 0)
 		fprintf(stderr, "cairn-sub: ocsp: root responses: %s\n",
@@ -1100,7 +1103,6 @@ ocsp_close(struct ocsp *o)
 	free(o->unknown);
 	ocsp_signer_free(o->signer);
 	ocsp_cache_free(o->cache);
-	store_close(o->st);
 	for (i = 0; i < STRIPES; i++)
 		pthread_mutex_destroy(&o->stripe[i]);
 	pthread_cond_destroy(&o->cv);
