@@ -11,7 +11,7 @@
 # answer for the subordinate; bad input with its OCSP error status; the
 # nonce rule; signer renewal; the standalone `cairn-sub ocsp serve`.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 58
+plan 59
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
@@ -212,13 +212,28 @@ check_out "NSS ocspclnt: unknown (SEC_ERROR_OCSP_UNKNOWN_CERT: no status for it)
 # ---- revocation -------------------------------------------------------------
 printf 'bob-password-123\n' >bob.pw
 "$SUB" account add bob --data "$S" --role manager --password-file bob.pw >/dev/null
+# Bob signs in with a TLS client certificate (a password costs an Argon2id
+# verification, which is not what this test times).
+mkcsr bob
+"$SUB" request --data "$S" --template ClientAuth --csr bob.csr --out bob.pem >/dev/null 2>&1
+"$SUB" account cert bob --cert bob.pem --data "$S" >/dev/null
 API="https://127.0.0.1:$HTTPS/api/v1"
 WWW=$(openssl x509 -in www.pem -noout -serial | cut -d= -f2)
+# A poller asks over GET every 20 ms and notes when it first reads
+# "revoked"; the clock starts when the revocation is asked for.
+openssl ocsp -issuer sub.pem -cert www.pem -no_nonce -reqout www.req >/dev/null 2>&1
+( B=$(base64 -w0 www.req); for _ in $(seq 250); do
+	curl -s "$URL/$B" | openssl ocsp -respin /dev/stdin -noverify -issuer sub.pem -cert www.pem 2>/dev/null |
+		grep -q ': revoked' && { date +%s%N >seen; break; }
+	sleep 0.02; done ) &
+POLLER=$!
 t0=$(date +%s%N)
 check_eq "a manager revokes www over REST (keyCompromise)" 200 \
-	"$(curl -s --cacert m1/root.pem -u bob:bob-password-123 -o /dev/null -w '%{http_code}' -X POST -d '{"reason":"keyCompromise"}' "$API/certificates/$WWW/revoke")"
+	"$(curl -s --cacert m1/root.pem --cert bob.pem --key bob.key -o /dev/null -w '%{http_code}' -X POST -d '{"reason":"keyCompromise"}' "$API/certificates/$WWW/revoke")"
+wait "$POLLER"
 q www.pem >rev.txt
-t1=$(date +%s%N)
+t1=$(cat seen 2>/dev/null || echo 99999999999999999999)
+echo "# revoked over REST, read revoked over OCSP after $(( (t1 - t0) / 1000000 )) ms"
 check_out "openssl ocsp: revoked, with the reason and the time" \
 	"www.pem: revoked.*Reason: keyCompromise.*Revocation Time: " bash -c "tr '\n' ' ' <rev.txt"
 check_eq "revoked and answered so within a second" 1 "$(( (t1 - t0) < 1000000000 ))"
@@ -282,3 +297,61 @@ check_out "a nonce is not echoed from a pre-signed response (on_demand off)" \
 	bash -c "openssl ocsp -issuer sub.pem -cert www.pem -url '$URL' -CAfile m1/root.pem -verify_other sub.pem 2>&1 | tr '\n' ' '"
 check_eq "after all that, the responder still answers" good \
 	"$(q api.pem | sed -n 's/^api.pem: //p')"
+
+# ---- several responders, one CA: cairn-sub ocsp serve ----------------------
+SURL="http://127.0.0.1:$P3/ocsp"
+"$SUB" ocsp serve --data "$S" --listen "127.0.0.1:$P3" >standalone.log 2>&1 &
+SPID=$!
+PIDS+=("$SPID")
+for _ in $(seq 50); do grep -q "serving" standalone.log && break; sleep 0.2; done
+check_out "the standalone responder serves the store's responses without a key" \
+	"serving [0-9]+ pre-signed responses from the store" cat standalone.log
+check_out "standalone: revoked, verified with the root" "Response verify OK.*www.pem: revoked" \
+	bash -c "URL='$SURL' q www.pem | tr '\n' ' '"
+check_eq "standalone: a serial never issued is unauthorized (nothing to sign an unknown with)" \
+	unauthorized "$(openssl ocsp -issuer sub.pem -serial 0x77 -no_nonce -reqout u.req >/dev/null 2>&1; ostat "${CT[@]}" --data-binary @u.req "$SURL")"
+t0=$(date +%s%N)
+"$SUB" revoke "$API_SERIAL" --data "$S" --reason superseded >/dev/null 2>&1
+for _ in $(seq 20); do URL=$SURL q api.pem | grep -q "api.pem: revoked" && break; sleep 0.05; done
+t1=$(date +%s%N)
+check_out "standalone: a revocation by the admin command reaches it" "api.pem: revoked.*Reason: superseded" \
+	bash -c "URL='$SURL' q api.pem | tr '\n' ' '"
+check_eq "...within a second" 1 "$(( (t1 - t0) < 1000000000 ))"
+kill -TERM "$SPID"
+wait "$SPID"
+check_eq "the standalone responder stops on SIGTERM with status 0" 0 "$?"
+
+# ---- restart later: signer renewal, responses re-signed, nonce on demand ----
+SIGNER1=$(sed -n 's/.*signing with delegated responder \([0-9a-f]*\).*/\1/p' serve.log | head -1)
+kill -TERM "$DPID"
+wait "$DPID"
+check_out "the daemon stops cleanly, no sanitizer complained" "^cairn-sub: stopped$" \
+	bash -c "grep -v -e '^ *$' serve.log | tail -1; ! grep -q Sanitizer serve.log"
+sed -i 's/on_demand: false/on_demand: true/' "$S/cairn-sub.yaml"
+FUT=$(( $(date +%s) + 25 * 86400 ))
+start_daemon serve2.log CAIRN_TEST_NOW=$FUT
+SIGNER2=$(sed -n 's/.*signing with delegated responder \([0-9a-f]*\).*/\1/p' serve2.log | head -1)
+check "25 days on, the signer (5 days left, renewed at 14) is replaced by a new one" \
+	test -n "$SIGNER2" -a -n "$SIGNER1" -a "$SIGNER2" != "$SIGNER1"
+fq() { openssl ocsp -issuer sub.pem -cert "$1" -url "$URL" -CAfile m1/root.pem -verify_other sub.pem \
+	-attime "$FUT" -validity_period 2200000 "${@:2}" 2>&1; }
+check_out "responses are re-signed by the new signer, and verify at that time" \
+	"Response verify OK.*Serial Number: *([0-9a-f]{2}:?)+.*api.pem: revoked" \
+	bash -c "$(declare -f fq); URL=$URL FUT=$FUT; fq api.pem -no_nonce -resp_text | tr '\n' ' '"
+check_eq "...the certificate in them is the new signer's" \
+	"$SIGNER2" "$(fq api.pem -no_nonce -resp_text | sed -n '/^Certificate:/,/Signature/p' | grep -A1 'Serial Number' | tail -1 | tr -d ' :\n' | tr 'A-F' 'a-f' | sed 's/^0*//')"
+check_out "on_demand: the nonce is echoed (no warning from openssl)" "^Response verify OK api.pem: revoked" \
+	bash -c "$(declare -f fq); URL=$URL FUT=$FUT; fq api.pem | grep -v 'Update\|Reason\|Revocation' | tr '\n' ' '"
+check_out "on_demand: two certificates in one request, one signed answer" \
+	"Response verify OK.*www.pem: revoked.*api.pem: revoked" \
+	bash -c "$(declare -f fq); URL=$URL FUT=$FUT; fq www.pem -cert api.pem | tr '\n' ' '"
+check_eq "on_demand: still no more than 64 certificates in one request" malformedrequest \
+	"$(ostat "${CT[@]}" --data-binary @many.req "$URL")"
+kill -TERM "$DPID"
+wait "$DPID"
+check_out "stopped cleanly again" "^cairn-sub: stopped$" \
+	bash -c "grep -v -e '^ *$' serve2.log | tail -1; ! grep -q Sanitizer serve2.log standalone.log"
+check_out "the audit log verifies, with the signers and the signing passes in it" \
+	"chain intact" "$SUB" audit verify --data "$S" --out audit.jsonl
+check_out "...two OCSP signers issued through the one issuance path" "^2 2$" \
+	bash -c "echo \$(grep -c '\"event\":\"ocsp signer\"' audit.jsonl) \$(grep -c 'internal:ocsp-signer' audit.jsonl | awk '{print (\$1 >= 2) ? 2 : \$1}')"
