@@ -223,6 +223,7 @@ test_parse_extensions(void **state)
 {
 	OCSP_REQUEST *req;
 	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	ASN1_OBJECT *oid;
 	X509_EXTENSION *ext;
 	struct ocsp_req rq;
 	uint8_t *der = NULL;
@@ -233,8 +234,9 @@ test_parse_extensions(void **state)
 	for (crit = 0; crit < 2; crit++) {
 		req = OCSP_REQUEST_new();
 		OCSP_request_add0_id(req, cid(EVP_sha1(), 5));
-		ext = X509_EXTENSION_create_by_OBJ(NULL,
-		    OBJ_txt2obj("1.3.6.1.4.1.99999.7", 1), crit, v);
+		oid = OBJ_txt2obj("1.3.6.1.4.1.99999.7", 1);
+		ext = X509_EXTENSION_create_by_OBJ(NULL, oid, crit, v);
+		ASN1_OBJECT_free(oid);
 		OCSP_REQUEST_add_ext(req, ext, -1);
 		X509_EXTENSION_free(ext);
 		len = i2d_OCSP_REQUEST(req, &der);
