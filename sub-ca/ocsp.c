@@ -1012,9 +1012,15 @@ run(void *arg)
 			if ((r = root_scan(o)) != 0)
 				fprintf(stderr, "cairn-sub: ocsp: root "
 				    "responses: %s\n", cairn_errmsg(r));
-			if (o->sign && !first && (r = pass(o, &n)) != 0)
-				fprintf(stderr, "cairn-sub: ocsp: %s\n",
-				    cairn_errmsg(r));
+			if (o->sign && !first) {
+				r = pass(o, &n);
+				pthread_mutex_lock(&o->mu);
+				o->ready_err = r;
+				pthread_mutex_unlock(&o->mu);
+				if (r != 0)
+					fprintf(stderr, "cairn-sub: ocsp: "
+					    "%s\n", cairn_errmsg(r));
+			}
 			last_pass = now;
 			first = 0;
 		}
@@ -1418,9 +1424,19 @@ presigned:
 		answer(resp, out, olen, &info, 1);
 		return;
 	}
-	if (o->sign && issuer_match(&o->self, &rq.ids[0]))
-		answer_unknown(o, &rq.ids[0], resp);
-	else
+	if (o->sign && issuer_match(&o->self, &rq.ids[0])) {
+		int ready;
+
+		/* Until the first pass has signed what the store lacked, a
+		 * miss may be a certificate issued while no daemon ran. */
+		pthread_mutex_lock(&o->mu);
+		ready = o->ready && o->ready_err == 0;
+		pthread_mutex_unlock(&o->mu);
+		if (ready)
+			answer_unknown(o, &rq.ids[0], resp);
+		else
+			answer_error(resp, OCSP_RESPONSE_STATUS_TRYLATER);
+	} else
 		/* RFC 5019 2.2.3: no authoritative answer here. */
 		answer_error(resp, OCSP_RESPONSE_STATUS_UNAUTHORIZED);
 }
