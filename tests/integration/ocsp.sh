@@ -277,7 +277,7 @@ check_eq "bad base64 in GET: malformedRequest" malformedrequest "$(ostat "$URL/M
 check_eq "base64 that ends mid-byte in GET: malformedRequest" malformedrequest "$(ostat "$URL/${B64:0:21}")"
 head -c 1048576 /dev/zero >big.bin
 check_eq "a 1 MB body is refused before it is read: HTTP 413" 413 \
-	"$(curl -s -o /dev/null -w '%{http_code}' "${CT[@]}" --data-binary @big.bin "$URL")"
+	"$(curl -s -o /dev/null -w '%{http_code}' --expect100-timeout 10 "${CT[@]}" --data-binary @big.bin "$URL")"
 args=()
 for i in $(seq 1 1000); do args+=(-serial "$i"); done
 openssl ocsp -issuer sub.pem "${args[@]}" -no_nonce -reqout many.req >/dev/null 2>&1
@@ -339,7 +339,7 @@ check_out "responses are re-signed by the new signer, and verify at that time" \
 	"Response verify OK.*Serial Number: *([0-9a-f]{2}:?)+.*api.pem: revoked" \
 	bash -c "$(declare -f fq); URL=$URL FUT=$FUT; fq api.pem -no_nonce -resp_text | tr '\n' ' '"
 check_eq "...the certificate in them is the new signer's" \
-	"$SIGNER2" "$(fq api.pem -no_nonce -resp_text | sed -n '/^Certificate:/,/Signature/p' | grep -A1 'Serial Number' | tail -1 | tr -d ' :\n' | tr 'A-F' 'a-f' | sed 's/^0*//')"
+	"$(printf %s "$SIGNER2" | sed 's/^0*//')" "$(fq api.pem -no_nonce -resp_text | sed -n '/^Certificate:/,/Signature/p' | grep -A1 'Serial Number' | tail -1 | tr -d ' :\n' | tr 'A-F' 'a-f' | sed 's/^0*//')"
 check_out "on_demand: the nonce is echoed (no warning from openssl)" "^Response verify OK api.pem: revoked" \
 	bash -c "$(declare -f fq); URL=$URL FUT=$FUT; fq api.pem | grep -v 'Update\|Reason\|Revocation' | tr '\n' ' '"
 check_out "on_demand: two certificates in one request, one signed answer" \
