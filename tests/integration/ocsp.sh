@@ -244,13 +244,13 @@ check_fail "NSS vfychain: the revoked certificate is refused (SEC_ERROR_REVOKED_
 	"ERROR -8180: Peer's Certificate has been revoked" vfy www.der
 check_out "NSS ocspclnt: revoked" "SEC_ERROR_REVOKED_CERTIFICATE|[Rr]evoked" ocspclnt -S www -d nssdb
 API_SERIAL=$(openssl x509 -in api.pem -noout -serial | cut -d= -f2)
-t0=$(date +%s%N)
 "$SUB" revoke "$API_SERIAL" --data "$S" --reason certificateHold >/dev/null 2>&1
+t0=$(date +%s%N)
 for _ in $(seq 20); do q api.pem | grep -q "api.pem: revoked" && break; sleep 0.05; done
 t1=$(date +%s%N)
 check_out "revoked by the admin command (another process): the daemon answers revoked" \
 	"api.pem: revoked.*Reason: certificateHold" bash -c "q api.pem | tr '\n' ' '"
-check_eq "...within a second of the command" 1 "$(( (t1 - t0) < 1000000000 ))"
+check_eq "...within a second of the command's return (the daemon reads the store every 250 ms)" 1 "$(( (t1 - t0) < 1000000000 ))"
 "$SUB" unhold "$API_SERIAL" --data "$S" >/dev/null 2>&1
 for _ in $(seq 20); do q api.pem | grep -q "api.pem: good" && break; sleep 0.05; done
 check_out "un-held: good again" "api.pem: good" q api.pem
@@ -310,8 +310,8 @@ check_out "standalone: revoked, verified with the root" "Response verify OK.*www
 	bash -c "URL='$SURL' q www.pem | tr '\n' ' '"
 check_eq "standalone: a serial never issued is unauthorized (nothing to sign an unknown with)" \
 	unauthorized "$(openssl ocsp -issuer sub.pem -serial 0x77 -no_nonce -reqout u.req >/dev/null 2>&1; ostat "${CT[@]}" --data-binary @u.req "$SURL")"
-t0=$(date +%s%N)
 "$SUB" revoke "$API_SERIAL" --data "$S" --reason superseded >/dev/null 2>&1
+t0=$(date +%s%N)
 for _ in $(seq 20); do URL=$SURL q api.pem | grep -q "api.pem: revoked" && break; sleep 0.05; done
 t1=$(date +%s%N)
 check_out "standalone: a revocation by the admin command reaches it" "api.pem: revoked.*Reason: superseded" \
