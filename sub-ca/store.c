@@ -134,6 +134,31 @@ static const char *const migrations[] = {
 	"  secret_sha256 BLOB NOT NULL,"
 	"  state TEXT NOT NULL CHECK (state IN ('open', 'used')));"
 	"CREATE INDEX tpm_sessions_expires ON tpm_sessions(expires);",
+	/* OCSP responder (sub-ca/ocsp*.c): pre-signed responses, one per
+	 * certificate and CertID hash ('ca': this CA's certificates, serial
+	 * as in certs; 'root': the root's pre-signed answers for this CA,
+	 * serial in lowercase hex), and the delegated signers.  gen grows
+	 * with every write, so that responders poll for what is new. */
+	"CREATE TABLE ocsp_responses ("
+	"  issuer TEXT NOT NULL CHECK (issuer IN ('ca', 'root')),"
+	"  serial TEXT NOT NULL,"
+	"  alg TEXT NOT NULL CHECK (alg IN ('sha1', 'sha256')),"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('good', 'revoked', 'unknown')),"
+	"  revoked_at INTEGER,"
+	"  reason INTEGER,"
+	"  this_update INTEGER NOT NULL,"
+	"  next_update INTEGER NOT NULL,"
+	"  signer TEXT NOT NULL,"
+	"  der BLOB NOT NULL,"
+	"  gen INTEGER NOT NULL,"
+	"  PRIMARY KEY (issuer, serial, alg));"
+	"CREATE INDEX ocsp_responses_gen ON ocsp_responses(gen);"
+	"CREATE TABLE ocsp_signers ("
+	"  serial TEXT PRIMARY KEY REFERENCES certs(serial),"
+	"  key_uri TEXT NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -23,5 +23,6 @@ int cmd_account_add(const struct cairn_cmd *cmd, int argc, char **argv);
 int cmd_account_role(const struct cairn_cmd *cmd, int argc, char **argv);
 int cmd_account_cert(const struct cairn_cmd *cmd, int argc, char **argv);
 int cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv);
+int cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv);
 
 #endif /* CAIRN_SUB_H */
