@@ -122,6 +122,10 @@
  */
 #define CAIRN_AUTH_CACHE_SLOTS 256
 #define CAIRN_AUTH_CACHE_SEC 300
+/* Argon2id password checks running at once in the daemon (64 MiB and
+ * ~100 ms of a core each): two keep a 2-core machine answering while a
+ * crowd of wrong passwords waits its turn; the others queue. */
+#define CAIRN_AUTH_ARGON2_MAX 2
 
 /*
  * TPM key attestation (sub-ca/tpm.c).  A TPM structure (TPM2B_PUBLIC,

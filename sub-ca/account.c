@@ -305,6 +305,47 @@ verified_insert(const char *name, const char *hash, const char *pw)
 	OPENSSL_cleanse(tag, sizeof(tag));
 }
 
+/*
+ * Argon2id checks at once.  Each takes 64 MiB and ~100 ms of one core:
+ * a crowd of wrong passwords (or REST clients whose passwords are not
+ * remembered yet) on every pool thread would take gigabytes and every
+ * core.  Beyond CAIRN_AUTH_ARGON2_MAX at once, a check waits its turn.
+ */
+static pthread_mutex_t argon_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t argon_cv = PTHREAD_COND_INITIALIZER;
+static int argon_running, argon_peak;
+
+static void
+argon_enter(void)
+{
+	pthread_mutex_lock(&argon_mu);
+	while (argon_running >= CAIRN_AUTH_ARGON2_MAX)
+		pthread_cond_wait(&argon_cv, &argon_mu);
+	if (++argon_running > argon_peak)
+		argon_peak = argon_running;
+	pthread_mutex_unlock(&argon_mu);
+}
+
+static void
+argon_leave(void)
+{
+	pthread_mutex_lock(&argon_mu);
+	argon_running--;
+	pthread_cond_signal(&argon_cv);
+	pthread_mutex_unlock(&argon_mu);
+}
+
+int
+account_argon2_peak(void)
+{
+	int n;
+
+	pthread_mutex_lock(&argon_mu);
+	n = argon_peak;
+	pthread_mutex_unlock(&argon_mu);
+	return n;
+}
+
 int
 account_password_check(struct ca *ca, const char *name, const char *pw)
 {
@@ -326,7 +367,9 @@ account_password_check(struct ca *ca, const char *name, const char *pw)
 	if (hash == NULL) {
 		char dummy[PW_ENCODED];
 
+		argon_enter();
 		hash_password("not-a-password", dummy);
+		argon_leave();
 		return cairn_error(CAIRN_E_AUTH, "wrong account name or "
 		    "password");
 	}
@@ -334,8 +377,10 @@ account_password_check(struct ca *ca, const char *name, const char *pw)
 		free(hash);
 		return 0;
 	}
+	argon_enter();
 	r = argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK ? 0 :
 	    cairn_error(CAIRN_E_AUTH, "wrong account name or password");
+	argon_leave();
 	if (r == 0)
 		verified_insert(name, hash, pw);
 	free(hash);

@@ -33,6 +33,9 @@ int account_group(struct ca *ca, const char *name, const char *group,
 /* account_password_check: 0, or CAIRN_E_AUTH (same message for an
  * unknown account and a wrong password). */
 int account_password_check(struct ca *ca, const char *name, const char *pw);
+/* account_argon2_peak: the most Argon2id checks this process ran at
+ * once (never above CAIRN_AUTH_ARGON2_MAX; for the tests). */
+int account_argon2_peak(void);
 /* account_cert_key: the binding key of certificate `x`. */
 int account_cert_key(X509 *x, char out[ACCOUNT_CERT_KEY_MAX]);
 int account_bind_cert(struct ca *ca, const char *name, X509 *x,
