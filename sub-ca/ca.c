@@ -82,7 +82,9 @@ parse_listen(const char *s, char **addr, unsigned short *port)
 }
 
 static const char *const top_keys[] = { "key", "module", "pin_file",
-	"store", "templates", "listen", "urls", "crl", "roles", "tls", NULL };
+	"store", "templates", "listen", "urls", "crl", "roles", "tls",
+	"scep", /* read by sub-ca/scep.c (scep_config_load) */
+	NULL };
 static const char *const listen_keys[] = { "https", "http", "threads",
 	NULL };
 static const char *const url_keys[] = { "crl", "ca_issuers", NULL };

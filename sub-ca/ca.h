@@ -138,6 +138,16 @@ struct issue_req {
 	const char *template_name;
 	const struct actor *who;
 	const char *via;        /* "rest", "web", "cli", ... for the record */
+	/* Optional (NULL: none): called inside the transaction that records
+	 * the new request (its row id in `request_id`), before it commits,
+	 * so that a front end spends a one-time credential (a SCEP
+	 * challenge) and records its own reference to the request atomically
+	 * with it: the credential is spent if and only if the request is
+	 * recorded.  The store is locked (store_db() and store_audit() may
+	 * be used).  A non-zero return (never CAIRN_E_EXISTS) rolls the
+	 * transaction back, nothing is signed, and issue_submit returns it. */
+	int (*on_record)(void *arg, struct ca *ca, long long request_id);
+	void *on_record_arg;
 };
 
 enum issue_status {

@@ -109,6 +109,8 @@ struct intent {
 	const char *via;
 	const uint8_t *csr;
 	size_t csr_len;
+	int (*on_record)(void *, struct ca *, long long); /* issue_req's */
+	void *on_record_arg;
 };
 
 static int
@@ -185,14 +187,20 @@ record_intent(struct ca *ca, struct intent *in, X509 *x, const char *serial,
 	sqlite3_stmt *st = NULL;
 	char tbs_hash[65], *subject = name_text(X509_get_subject_name(x));
 	json_t *o = NULL;
-	int r;
+	int r, inserted = 0;
 
 	sha256_hex_of(tbs, tbslen, tbs_hash);
 	if ((r = store_begin(ca->store)) != 0)
 		goto out;
-	if (in->request_id == 0 &&
-	    (r = insert_request(ca, in, "issuing", &in->request_id)) != 0)
-		goto fail;
+	if (in->request_id == 0) {
+		if ((r = insert_request(ca, in, "issuing",
+		    &in->request_id)) != 0)
+			goto fail;
+		inserted = 1;
+		if (in->on_record != NULL && (r = in->on_record(
+		    in->on_record_arg, ca, in->request_id)) != 0)
+			goto fail;
+	}
 	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO certs "
 	    "(serial, request_id, status, tbs, subject, not_before, "
 	    "not_after, template, template_digest, requester, created) VALUES "
@@ -239,6 +247,10 @@ fail:
 	sqlite3_finalize(st);
 	st = NULL;
 	store_rollback(ca->store);
+	/* The request row went with the rollback: a retry (another serial)
+	 * inserts it again, and spends the front end's credential again. */
+	if (inserted)
+		in->request_id = 0;
 out:
 	json_decref(o);
 	free(subject);
@@ -431,6 +443,8 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 	in.via = rq->via;
 	in.csr = csr;
 	in.csr_len = (size_t)len;
+	in.on_record = rq->on_record;
+	in.on_record_arg = rq->on_record_arg;
 	if (t->approval) {
 		json_t *o;
 
@@ -442,6 +456,8 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 		if (o == NULL ||
 		    (r = insert_request(ca, &in, "pending",
 			&res->request_id)) != 0 ||
+		    (rq->on_record != NULL && (r = rq->on_record(
+			rq->on_record_arg, ca, res->request_id)) != 0) ||
 		    json_object_set_new(o, "request",
 			json_integer(res->request_id)) != 0 ||
 		    (r = store_audit(ca->store, o)) != 0) {

@@ -16,6 +16,7 @@
 struct server {
 	struct ca *ca;
 	X509_STORE *trust;      /* root + this CA: for client certificates */
+	struct scep *scep;      /* SCEP (sub-ca/scep.h); NULL when off */
 };
 
 /*

@@ -1,0 +1,1514 @@
+/*
+ * scep.c: the SCEP front end of cairn-sub (see scep.h and docs/scep.md):
+ * configuration, RA keys and certificates, the operations, transactions.
+ *
+ * Like every front end it only parses and authenticates: a PKCSReq is
+ * admitted by its challenge (scep_challenge.c), a RenewalReq by the
+ * certificate it is signed with, and both become a struct issue_req for
+ * issue_submit(), with the requester "scep:<challenge id>",
+ * "scep:webhook" or "scep:renew:<serial>" and the identity role enrollee,
+ * group scep; the template decides the certificate.
+ *
+ * The RA (as NDES has): replies are signed, and requests decrypted, with
+ * an RSA key made inside the CA's token (CKA_DECRYPT, never extractable),
+ * certified by this CA through the same issuance path on the RA template.
+ * A new RA key and certificate are made when the newest expires within
+ * scep.ra_renew_before; older RA keys keep decrypting envelopes made for
+ * their certificates until those expire.
+ *
+ * Transactions: a client that resends its request (micromdm's scepclient
+ * resends the very same PKCSReq while it is pending), or polls with
+ * CertPoll, is answered from the request its transaction recorded; the
+ * record is written in the same database transaction as the request and
+ * the spent challenge (issue_req.on_record).
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/provider.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "lib/cfg.h"
+#include "lib/error.h"
+#include "lib/limits.h"
+#include "lib/util.h"
+#include "pkcs11/p11.h"
+#include "sub-ca/ca.h"
+#include "sub-ca/http.h"
+#include "sub-ca/scep.h"
+
+/* ---- configuration ------------------------------------------------------- */
+
+static const char *const scep_keys[] = { "ra_template", "ra_key",
+	"ra_renew_before", "legacy", "challenge_expires", "challenge_max",
+	"webhook", NULL };
+static const char *const webhook_keys[] = { "url", "template", "ca_file",
+	"bearer_file", "timeout", NULL };
+
+static char *
+dup_path(const char *dir, const char *name)
+{
+	char buf[PATH_MAX];
+
+	if (name[0] == '/')
+		snprintf(buf, sizeof(buf), "%s", name);
+	else
+		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	return strdup(buf);
+}
+
+void
+scep_config_clear(struct scep_config *c)
+{
+	free(c->ra_template);
+	free(c->webhook_url);
+	free(c->webhook_ca_file);
+	free(c->webhook_bearer_file);
+	free(c->webhook_template);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+load_webhook(struct cfg_check *chk, const struct cfg_node *m,
+    const char *dir, struct scep_config *c)
+{
+	const char *s;
+	long long t;
+
+	cfg_keys(chk, m, webhook_keys);
+	if ((s = cfg_want_str(chk, m, "url", 1, NULL)) != NULL) {
+		if (strncmp(s, "https://", 8) != 0 || strlen(s) < 9)
+			cfg_fail(chk, cfg_get(m, "url"), "webhook.url: want an "
+			    "https:// URL (the challenge travels in it), have "
+			    "'%s'", s);
+		else
+			c->webhook_url = strdup(s);
+	}
+	if ((s = cfg_want_str(chk, m, "template", 1, NULL)) != NULL)
+		c->webhook_template = strdup(s);
+	if ((s = cfg_want_str(chk, m, "ca_file", 0, NULL)) != NULL)
+		c->webhook_ca_file = dup_path(dir, s);
+	if ((s = cfg_want_str(chk, m, "bearer_file", 0, NULL)) != NULL)
+		c->webhook_bearer_file = dup_path(dir, s);
+	t = cfg_want_duration(chk, m, "timeout", 0, 5);
+	if (t > CAIRN_SCEP_WEBHOOK_TIMEOUT_MAX_SEC)
+		cfg_fail(chk, cfg_get(m, "timeout"), "webhook.timeout: at most "
+		    "%ds (the device waits meanwhile)",
+		    CAIRN_SCEP_WEBHOOK_TIMEOUT_MAX_SEC);
+	c->webhook_timeout_ms = t > 0 ? t * 1000 : 5000;
+}
+
+int
+scep_config_load(const char *dir, struct scep_config *c)
+{
+	static const char *const legacy_names[] = { "sha1", "des3", "des",
+		NULL };
+	struct cfg_errors errs = { 0 };
+	struct cfg_doc *doc = NULL;
+	struct cfg_check chk;
+	const struct cfg_node *m, *seq, *w;
+	char path[PATH_MAX];
+	const char *s;
+	size_t i, n, k;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/%s", dir, CA_CONFIG);
+	if ((r = cfg_load_file(path, &doc, &errs)) != 0)
+		goto out;
+	chk.doc = doc;
+	chk.errs = &errs;
+	if ((m = cfg_want_map(&chk, cfg_root(doc), "scep", 0)) == NULL)
+		goto done;
+	c->enabled = 1;
+	cfg_keys(&chk, m, scep_keys);
+	c->ra_template = strdup(cfg_want_str(&chk, m, "ra_template", 0,
+	    "SCEP-RA"));
+	s = cfg_want_str(&chk, m, "ra_key", 0, "rsa-3072");
+	if (s != NULL && strcmp(s, "rsa-3072") != 0 &&
+	    strcmp(s, "rsa-4096") != 0)
+		cfg_fail(&chk, cfg_get(m, "ra_key"), "ra_key: want rsa-3072 or "
+		    "rsa-4096 (SCEP envelopes use RSA key transport), have "
+		    "'%s'", s);
+	else if (s != NULL)
+		cairn_key_type_parse(s, &c->ra_key);
+	c->ra_renew_before = cfg_want_duration(&chk, m, "ra_renew_before", 0,
+	    30 * 86400);
+	seq = cfg_want_strlist(&chk, m, "legacy", 0, &n);
+	for (i = 0; seq != NULL && i < n; i++) {
+		s = cfg_scalar(cfg_item(seq, i));
+		for (k = 0; legacy_names[k] != NULL; k++)
+			if (strcmp(s, legacy_names[k]) == 0)
+				c->allow |= 1u << k;
+		if (legacy_names[k] == NULL)
+			cfg_fail(&chk, cfg_item(seq, i), "legacy: '%s' is not "
+			    "one of sha1, des3, des", s);
+	}
+	c->challenge_ttl = cfg_want_duration(&chk, m, "challenge_expires", 0,
+	    3600);
+	c->challenge_ttl_max = cfg_want_duration(&chk, m, "challenge_max", 0,
+	    30 * 86400);
+	if (c->challenge_ttl > c->challenge_ttl_max)
+		cfg_fail(&chk, cfg_get(m, "challenge_expires"),
+		    "challenge_expires: longer than challenge_max");
+	if ((w = cfg_want_map(&chk, m, "webhook", 0)) != NULL)
+		load_webhook(&chk, w, dir, c);
+done:
+	if (errs.n > 0) {
+		r = CAIRN_E_CONFIG;
+		goto out;
+	}
+	if (c->enabled && c->ra_template == NULL) {
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	if (errs.n > 0)
+		cfg_errors_detail(&errs);
+	cfg_errors_free(&errs);
+	cfg_doc_free(doc);
+	if (r != 0)
+		scep_config_clear(c);
+	return r;
+}
+
+/* ---- the state ------------------------------------------------------------- */
+
+struct scep_ra {
+	X509 *cert;
+	struct cairn_p11_key *key;
+	EVP_PKEY *pkey;           /* token-backed */
+	char label[CAIRN_P11_OBJLABEL_MAX + 1];
+	long long not_after;
+};
+
+struct scep {
+	struct ca *ca;
+	struct scep_config cfg;
+	pthread_rwlock_t lock;    /* guards ra, n_ra */
+	struct scep_ra *ra;       /* valid RA certificates, newest first */
+	size_t n_ra;
+	pthread_mutex_t renew_mu; /* one renewal at a time */
+	long long last_tick;
+	X509_STORE *trust;        /* root and this CA: renewals */
+	STACK_OF(X509) *chain;    /* this CA: carried in every reply */
+	OSSL_LIB_CTX *legacy;     /* default + legacy providers (des) */
+	OSSL_PROVIDER *prov_default, *prov_legacy;
+};
+
+/* A snapshot of the RA set for one request (references held). */
+struct ra_snap {
+	struct scep_ra_key k[8];
+	size_t n;
+};
+
+static void
+snap_take(struct scep *s, struct ra_snap *sn)
+{
+	size_t i;
+
+	memset(sn, 0, sizeof(*sn));
+	pthread_rwlock_rdlock(&s->lock);
+	for (i = 0; i < s->n_ra && i < sizeof(sn->k) / sizeof(sn->k[0]);
+	    i++) {
+		X509_up_ref(s->ra[i].cert);
+		EVP_PKEY_up_ref(s->ra[i].pkey);
+		sn->k[i].cert = s->ra[i].cert;
+		sn->k[i].pkey = s->ra[i].pkey;
+		sn->n++;
+	}
+	pthread_rwlock_unlock(&s->lock);
+}
+
+static void
+snap_drop(struct ra_snap *sn)
+{
+	size_t i;
+
+	for (i = 0; i < sn->n; i++) {
+		X509_free(sn->k[i].cert);
+		EVP_PKEY_free(sn->k[i].pkey);
+	}
+	memset(sn, 0, sizeof(*sn));
+}
+
+static void
+ra_free(struct scep_ra *ra)
+{
+	X509_free(ra->cert);
+	EVP_PKEY_free(ra->pkey);
+	cairn_p11_key_free(ra->key);
+	memset(ra, 0, sizeof(*ra));
+}
+
+static long long
+asn1_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (long long)timegm(&tm);
+}
+
+/* Insert `ra` at the front (newest first), under the write lock. */
+static int
+ra_add(struct scep *s, struct scep_ra *ra)
+{
+	struct scep_ra *v;
+
+	pthread_rwlock_wrlock(&s->lock);
+	if ((v = realloc(s->ra, (s->n_ra + 1) * sizeof(*v))) == NULL) {
+		pthread_rwlock_unlock(&s->lock);
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	}
+	s->ra = v;
+	memmove(&s->ra[1], &s->ra[0], s->n_ra * sizeof(*v));
+	s->ra[0] = *ra;
+	s->n_ra++;
+	pthread_rwlock_unlock(&s->lock);
+	memset(ra, 0, sizeof(*ra)); /* transferred */
+	return 0;
+}
+
+static int
+find_key(struct scep *s, const char *label, struct cairn_p11_key **out)
+{
+	struct cairn_p11_uri *uri = cairn_p11_uri_new();
+	int r;
+
+	if (uri == NULL || (uri->object = strdup(label)) == NULL) {
+		cairn_p11_uri_free(uri);
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	}
+	uri->type = CAIRN_P11_TYPE_PRIVATE;
+	r = cairn_p11_key_find(cairn_p11_key_token(s->ca->key), uri, out);
+	cairn_p11_uri_free(uri);
+	return r;
+}
+
+/* The RA certificates in the store that are still valid, with their keys. */
+static int
+ra_load(struct scep *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct {
+		char label[CAIRN_P11_OBJLABEL_MAX + 1];
+		X509 *x;
+	} rows[16];
+	size_t n = 0, i;
+	int r = 0, rc;
+
+	store_lock(s->ca->store);
+	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT r.key_label, "
+	    "c.der FROM scep_ra r JOIN certs c ON c.request_id = r.request_id "
+	    "WHERE c.status = 'issued' AND c.revoked_at IS NULL AND "
+	    "c.not_after > ? ORDER BY c.not_after DESC LIMIT 16", -1, &st,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, store_now()) != SQLITE_OK) {
+		r = store_err(s->ca->store, "reading the RA certificates");
+	} else {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const unsigned char *p = sqlite3_column_blob(st, 1);
+
+			snprintf(rows[n].label, sizeof(rows[n].label), "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+			rows[n].x = p != NULL ? d2i_X509(NULL, &p,
+			    sqlite3_column_bytes(st, 1)) : NULL;
+			if (rows[n].x != NULL)
+				n++;
+		}
+		if (rc != SQLITE_DONE)
+			r = store_err(s->ca->store, "reading the RA "
+			    "certificates");
+	}
+	sqlite3_finalize(st);
+	store_unlock(s->ca->store);
+	/* Oldest first, so that ra_add leaves the newest in front. */
+	for (i = n; r == 0 && i-- > 0;) {
+		struct scep_ra ra = { 0 };
+
+		if ((r = find_key(s, rows[i].label, &ra.key)) != 0) {
+			r = cairn_error_prefix(r, "the SCEP RA key \"%s\" of "
+			    "a valid RA certificate is not on the CA's token: ",
+			    rows[i].label);
+			break;
+		}
+		if (EVP_PKEY_eq(cairn_p11_key_get0_public(ra.key),
+		    X509_get0_pubkey(rows[i].x)) != 1 ||
+		    (ra.pkey = cairn_p11_key_get1_pkey(ra.key)) == NULL) {
+			ra_free(&ra);
+			r = cairn_error(CAIRN_E_P11_KEY_POLICY, "the SCEP RA "
+			    "key \"%s\" does not match its certificate",
+			    rows[i].label);
+			break;
+		}
+		ra.cert = rows[i].x;
+		rows[i].x = NULL;
+		ra.not_after = asn1_epoch(X509_get0_notAfter(ra.cert));
+		snprintf(ra.label, sizeof(ra.label), "%s", rows[i].label);
+		if ((r = ra_add(s, &ra)) != 0)
+			ra_free(&ra);
+	}
+	for (i = 0; i < n; i++)
+		X509_free(rows[i].x);
+	return r;
+}
+
+/* issue_req.on_record of an RA certificate: remember which token key the
+ * request is for, in the transaction that records it. */
+static int
+ra_record(void *arg, struct ca *ca, long long request_id)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO scep_ra "
+	    "(request_id, key_label, created) VALUES (?, ?, ?)", -1, &st,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, request_id) ||
+	    sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, store_now()) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		r = store_err(ca->store, "recording the RA key");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * A new RA key in the CA's token and its certificate, issued by this CA
+ * on the RA template through issue_submit().
+ */
+static int
+ra_new(struct scep *s)
+{
+	struct cairn_p11_keygen kg = { 0 };
+	struct scep_ra ra = { 0 };
+	struct issue_req rq = { 0 };
+	struct issue_result res = { 0 };
+	struct actor sys;
+	X509_REQ *req = NULL;
+	X509_NAME *nm = NULL;
+	json_t *o = NULL;
+	uint32_t rnd = 0;
+	int r, ku;
+
+	actor_local(&sys);
+	snprintf(sys.name, sizeof(sys.name), "system");
+	RAND_bytes((unsigned char *)&rnd, sizeof(rnd));
+	snprintf(ra.label, sizeof(ra.label), "scep-ra-%lld-%08x", store_now(),
+	    (unsigned)rnd);
+	kg.type = s->cfg.ra_key;
+	kg.label = ra.label;
+	kg.allow_decrypt = 1;
+	if ((r = cairn_p11_key_generate(cairn_p11_key_token(s->ca->key), &kg,
+	    &ra.key)) != 0) {
+		r = cairn_error_prefix(r, "making the SCEP RA key: ");
+		goto out;
+	}
+	if ((ra.pkey = cairn_p11_key_get1_pkey(ra.key)) == NULL) {
+		r = CAIRN_E_P11;
+		goto fail;
+	}
+	/* The template decides the subject; the request only carries the
+	 * key and proves the token holds it. */
+	if ((req = X509_REQ_new()) == NULL || (nm = X509_NAME_new()) == NULL ||
+	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+		(const unsigned char *)ra.label, -1, -1, 0) != 1 ||
+	    X509_REQ_set_version(req, 0) != 1 ||
+	    X509_REQ_set_subject_name(req, nm) != 1 ||
+	    X509_REQ_set_pubkey(req, cairn_p11_key_get0_public(ra.key)) != 1 ||
+	    X509_REQ_sign(req, ra.pkey, EVP_sha256()) <= 0) {
+		r = cairn_error_crypto(CAIRN_E_CRYPTO, "making the RA key's "
+		    "request");
+		goto fail;
+	}
+	rq.csr = req;
+	rq.template_name = s->cfg.ra_template;
+	rq.who = &sys;
+	rq.via = "scep-ra";
+	rq.on_record = ra_record;
+	rq.on_record_arg = ra.label;
+	if ((r = issue_submit(s->ca, &rq, &res)) != 0) {
+		r = cairn_error_prefix(r, "issuing the SCEP RA certificate on "
+		    "template %s: ", s->cfg.ra_template);
+		goto fail;
+	}
+	if (res.status != ISSUE_ISSUED) {
+		r = cairn_error(CAIRN_E_CONFIG, "the SCEP RA template %s needs "
+		    "approval, but the daemon issues RA certificates itself: "
+		    "set approval: false in it (request %lld is left "
+		    "pending; deny it)", s->cfg.ra_template, res.request_id);
+		goto fail;
+	}
+	ku = (int)X509_get_key_usage(res.cert);
+	if (!(ku & KU_KEY_ENCIPHERMENT) || !(ku & KU_DIGITAL_SIGNATURE)) {
+		r = cairn_error(CAIRN_E_CONFIG, "the SCEP RA template %s must "
+		    "give key_usage [digitalSignature, keyEncipherment]: "
+		    "clients encrypt to the RA certificate and check its "
+		    "signatures", s->cfg.ra_template);
+		goto out; /* issued: the key stays with its certificate */
+	}
+	ra.cert = res.cert;
+	res.cert = NULL;
+	ra.not_after = asn1_epoch(X509_get0_notAfter(ra.cert));
+	o = json_pack("{s:s, s:s, s:I}", "serial", res.serial, "key",
+	    ra.label, "not_after", (json_int_t)ra.not_after);
+	if ((r = ca_audit_event(s->ca, "scep RA certificate", sys.name,
+	    o)) != 0 || (r = ra_add(s, &ra)) != 0)
+		goto out;
+	goto out;
+fail:
+	/* Nothing was certified: the key goes. */
+	if (ra.key != NULL)
+		cairn_p11_key_destroy(ra.key);
+out:
+	ra_free(&ra);
+	json_decref(o);
+	X509_NAME_free(nm);
+	X509_REQ_free(req);
+	issue_result_clear(&res);
+	actor_clear(&sys);
+	return r;
+}
+
+/* Forget expired RA certificates; make a new one when due. */
+static int
+ra_maintain(struct scep *s)
+{
+	long long now = store_now(), newest = 0;
+	size_t i, k;
+	int r = 0;
+
+	pthread_mutex_lock(&s->renew_mu);
+	pthread_rwlock_wrlock(&s->lock);
+	for (i = 0, k = 0; i < s->n_ra; i++) {
+		if (s->ra[i].not_after <= now)
+			ra_free(&s->ra[i]);
+		else
+			s->ra[k++] = s->ra[i];
+	}
+	s->n_ra = k;
+	if (k > 0)
+		newest = s->ra[0].not_after;
+	pthread_rwlock_unlock(&s->lock);
+	if (k == 0 || newest - now < s->cfg.ra_renew_before)
+		r = ra_new(s);
+	pthread_mutex_unlock(&s->renew_mu);
+	return r;
+}
+
+int
+scep_tick(struct scep *s)
+{
+	long long now = store_now();
+	int r;
+
+	if (s == NULL || now - s->last_tick < 60)
+		return 0;
+	s->last_tick = now;
+	if ((r = ra_maintain(s)) != 0) {
+		json_t *f = json_pack("{s:s}", "what", "RA renewal");
+
+		ca_audit_refusal(s->ca, "scep maintenance failed", "system",
+		    f, r);
+		json_decref(f);
+	}
+	return r;
+}
+
+void
+scep_close(struct scep *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n_ra; i++)
+		ra_free(&s->ra[i]);
+	free(s->ra);
+	X509_STORE_free(s->trust);
+	sk_X509_pop_free(s->chain, X509_free);
+	OSSL_PROVIDER_unload(s->prov_legacy);
+	OSSL_PROVIDER_unload(s->prov_default);
+	OSSL_LIB_CTX_free(s->legacy);
+	pthread_rwlock_destroy(&s->lock);
+	pthread_mutex_destroy(&s->renew_mu);
+	scep_config_clear(&s->cfg);
+	curl_global_cleanup();
+	free(s);
+}
+
+int
+scep_open(struct ca *ca, struct scep **out)
+{
+	struct scep *s;
+	const struct template *t;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	s->ca = ca;
+	pthread_rwlock_init(&s->lock, NULL);
+	pthread_mutex_init(&s->renew_mu, NULL);
+	/* Before any thread exists (libcurl's global state). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if ((r = scep_config_load(ca->dir, &s->cfg)) != 0)
+		goto fail;
+	if (!s->cfg.enabled) {
+		scep_close(s);
+		return 0;
+	}
+	if (ca->key == NULL || ca->cert == NULL || ca->templates == NULL) {
+		r = cairn_error(CAIRN_E_STATE, "SCEP needs the CA opened with "
+		    "its key, certificate and templates");
+		goto fail;
+	}
+	if ((t = template_find(ca->templates, s->cfg.ra_template)) == NULL) {
+		r = cairn_error(CAIRN_E_CONFIG, "scep.ra_template: no template "
+		    "\"%s\" in %s (the shipped one is SCEP-RA.yaml)",
+		    s->cfg.ra_template, ca->cfg.templates);
+		goto fail;
+	}
+	if (s->cfg.webhook_url != NULL &&
+	    template_find(ca->templates, s->cfg.webhook_template) == NULL) {
+		r = cairn_error(CAIRN_E_CONFIG, "scep.webhook.template: no "
+		    "template \"%s\"", s->cfg.webhook_template);
+		goto fail;
+	}
+	if ((s->trust = X509_STORE_new()) == NULL ||
+	    X509_STORE_add_cert(s->trust, ca->root) != 1 ||
+	    X509_STORE_add_cert(s->trust, ca->cert) != 1 ||
+	    (s->chain = sk_X509_new_null()) == NULL ||
+	    X509_up_ref(ca->cert) != 1) {
+		r = cairn_error_crypto(CAIRN_E_CRYPTO, "building the SCEP "
+		    "trust store");
+		goto fail;
+	}
+	if (sk_X509_push(s->chain, ca->cert) <= 0) {
+		X509_free(ca->cert);
+		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	/* Single DES lives in OpenSSL's legacy provider: loaded only when
+	 * the operator asked for it, into a library context of its own, so
+	 * nothing else in the daemon can reach it. */
+	if (s->cfg.allow & SCEP_ALLOW_DES) {
+		if ((s->legacy = OSSL_LIB_CTX_new()) == NULL ||
+		    (s->prov_default = OSSL_PROVIDER_load(s->legacy,
+			"default")) == NULL ||
+		    (s->prov_legacy = OSSL_PROVIDER_load(s->legacy,
+			"legacy")) == NULL) {
+			r = cairn_error_crypto(CAIRN_E_CONFIG, "scep.legacy: "
+			    "des needs OpenSSL's legacy provider "
+			    "(ossl-modules/legacy.so), which does not load");
+			goto fail;
+		}
+	}
+	if ((r = ra_load(s)) != 0 || (r = ra_maintain(s)) != 0)
+		goto fail;
+	s->last_tick = store_now();
+	*out = s;
+	return 0;
+fail:
+	scep_close(s);
+	return r;
+}
+
+/* ---- helpers for the operations ---------------------------------------- */
+
+int
+scep_path(const char *path)
+{
+	return strcmp(path, "/scep") == 0 ||
+	    strcmp(path, "/scep/pkiclient.exe") == 0 ||
+	    strcmp(path, "/cgi-bin/pkiclient.exe") == 0 ||
+	    strcmp(path, "/certsrv/mscep/mscep.dll") == 0;
+}
+
+/* One PKIOperation being answered. */
+struct op {
+	struct scep *s;
+	const struct http_request *req;
+	struct http_response *resp;
+	struct ra_snap snap;
+	struct scep_msg m;
+	char actor[129];          /* who the audit log names */
+};
+
+static const char *
+caps(const struct scep *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "AES\nPOSTPKIOperation\nRenewal\nSHA-256\n"
+	    "SHA-512\nSCEPStandard\n%s%s",
+	    (s->cfg.allow & SCEP_ALLOW_DES3) ? "DES3\n" : "",
+	    (s->cfg.allow & SCEP_ALLOW_SHA1) ? "SHA-1\n" : "");
+	return buf;
+}
+
+/* Audit a refusal of operation `o`. */
+static void
+audit_refusal(struct op *o, const char *operation, int why)
+{
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s}", "operation",
+	    operation, "message_type", o->m.type != 0 ?
+	    scep_type_name(o->m.type) : "", "transaction_id", o->m.tid,
+	    "fail_info", o->m.fail_info >= 0 ?
+	    scep_fail_name(o->m.fail_info) : "none (HTTP error)", "remote",
+	    o->req->remote != NULL ? o->req->remote : "");
+
+	ca_audit_refusal(o->s->ca, "scep refused", o->actor, f, why);
+	json_decref(f);
+}
+
+/* Send a CertRep. */
+static void
+send_reply(struct op *o, int status, int fail, const char *text,
+    STACK_OF(X509) *certs, X509_CRL *crl)
+{
+	struct scep_reply rp = { 0 };
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int r;
+
+	if (o->snap.n == 0) {
+		http_resp_text(o->resp, 503, NULL, "SCEP: no RA certificate "
+		    "is available; the operator's log has the reason\n");
+		return;
+	}
+	rp.status = status;
+	rp.fail_info = fail;
+	rp.fail_text = text;
+	rp.tid = o->m.tid;
+	rp.recipient_nonce = o->m.nonce;
+	rp.payload_certs = certs;
+	rp.payload_crl = crl;
+	rp.recipient = o->m.signer;
+	rp.cipher_nid = o->m.cipher_nid != 0 ? o->m.cipher_nid :
+	    NID_aes_256_cbc;
+	rp.libctx = o->s->legacy;
+	rp.ra_cert = o->snap.k[0].cert;
+	rp.ra_pkey = o->snap.k[0].pkey;
+	rp.md = o->m.md != NULL ? o->m.md : EVP_sha256();
+	rp.chain = o->s->chain;
+	if ((r = scep_msg_reply(&rp, &der, &len)) != 0) {
+		json_t *f = json_pack("{s:s}", "transaction_id", o->m.tid);
+
+		ca_audit_refusal(o->s->ca, "scep reply failed", "system", f,
+		    r);
+		json_decref(f);
+		http_resp_text(o->resp, 500, NULL, "SCEP: the CertRep could "
+		    "not be made; the operator's log has the reason\n");
+		return;
+	}
+	http_resp_bytes(o->resp, 200, "application/x-pki-message", der, len);
+	free(der);
+}
+
+/* Refuse with a FAILURE CertRep (or HTTP 400 when the message cannot be
+ * answered), and audit it.  `r` carries the detail. */
+static void
+fail(struct op *o, int fail_info, int r)
+{
+	char text[CAIRN_ERRMSG_MAX];
+
+	o->m.fail_info = fail_info;
+	snprintf(text, sizeof(text), "%s", cairn_errmsg(r));
+	audit_refusal(o, "PKIOperation", r);
+	if (fail_info == SCEP_NO_CERTREP || !o->m.has_nonce ||
+	    o->m.tid[0] == '\0') {
+		http_resp_printf(o->resp, 400, NULL, "SCEP PKIOperation: %s\n",
+		    text);
+		return;
+	}
+	send_reply(o, SCEP_FAILURE, fail_info, text, NULL, NULL);
+}
+
+/* An internal failure (store, HSM): HTTP 500, the detail to the log. */
+static void
+fail_internal(struct op *o, int r)
+{
+	o->m.fail_info = SCEP_NO_CERTREP;
+	audit_refusal(o, "PKIOperation", r);
+	http_resp_text(o->resp, 500, NULL, "SCEP: the CA could not complete "
+	    "the request; the operator's log has the reason\n");
+}
+
+static void
+sha256_hex(const void *p, size_t len, char out[65])
+{
+	uint8_t md[32];
+
+	if (EVP_Digest(p, len, md, NULL, EVP_sha256(), NULL) != 1)
+		memset(md, 0, sizeof(md));
+	cairn_hex(out, md, 32, 0);
+}
+
+static int
+csr_hash(X509_REQ *csr, char out[65])
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_REQ(csr, &der);
+
+	if (len <= 0)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the CSR");
+	sha256_hex(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return 0;
+}
+
+static int
+key_hash(X509 *x, char out[65])
+{
+	uint8_t md[32];
+
+	if (cairn_spki_sha256(X509_get0_pubkey(x), md) != 0)
+		return CAIRN_E_CRYPTO;
+	cairn_hex(out, md, 32, 0);
+	return 0;
+}
+
+/* A certificate this CA issued, by serial (hex): *out new, or NULL. */
+static int
+cert_by_serial(struct scep *s, const char *serial, X509 **out,
+    int *revoked)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0, rc;
+
+	*out = NULL;
+	*revoked = 0;
+	store_lock(s->ca->store);
+	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT der, "
+	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
+	    "'issued'", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
+		r = store_err(s->ca->store, "reading certificates");
+	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_blob(st, 0);
+
+		*out = p != NULL ? d2i_X509(NULL, &p,
+		    sqlite3_column_bytes(st, 0)) : NULL;
+		*revoked = sqlite3_column_int(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		r = store_err(s->ca->store, "reading certificates");
+	}
+	sqlite3_finalize(st);
+	store_unlock(s->ca->store);
+	return r;
+}
+
+/* A request's state. */
+struct req_state {
+	char status[16];
+	char serial[33];
+	char note[256];
+};
+
+static int
+request_state(struct scep *s, long long id, struct req_state *rs)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	store_lock(s->ca->store);
+	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT status, "
+	    "coalesce(serial, ''), coalesce(note, '') FROM requests WHERE id "
+	    "= ?", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		r = store_err(s->ca->store, "reading the request");
+	} else {
+		snprintf(rs->status, sizeof(rs->status), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		snprintf(rs->serial, sizeof(rs->serial), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		snprintf(rs->note, sizeof(rs->note), "%s",
+		    (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	store_unlock(s->ca->store);
+	return r;
+}
+
+/* Answer from the state of request `id`. */
+static void
+reply_for(struct op *o, long long id)
+{
+	STACK_OF(X509) *certs = NULL;
+	struct req_state rs;
+	X509 *x = NULL;
+	int r, revoked = 0;
+
+	if ((r = request_state(o->s, id, &rs)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	if (strcmp(rs.status, "pending") == 0 ||
+	    strcmp(rs.status, "issuing") == 0) {
+		send_reply(o, SCEP_PENDING, 0, NULL, NULL, NULL);
+		return;
+	}
+	if (strcmp(rs.status, "denied") == 0) {
+		fail(o, SCEP_BAD_REQUEST, cairn_error(CAIRN_E_DENIED, "request "
+		    "%lld was denied by a certificate manager%s%s", id,
+		    rs.note[0] != '\0' ? ": " : "", rs.note));
+		return;
+	}
+	if (strcmp(rs.status, "issued") != 0) {
+		fail(o, SCEP_BAD_REQUEST, cairn_error(CAIRN_E_STATE, "issuing "
+		    "request %lld failed; start a new enrollment", id));
+		return;
+	}
+	if ((r = cert_by_serial(o->s, rs.serial, &x, &revoked)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	if (x == NULL) {
+		fail_internal(o, cairn_error(CAIRN_E_STORE, "request %lld is "
+		    "issued but its certificate %s is not in the store", id,
+		    rs.serial));
+		return;
+	}
+	if ((certs = sk_X509_new_null()) == NULL ||
+	    sk_X509_push(certs, x) <= 0) {
+		X509_free(x);
+		sk_X509_free(certs);
+		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
+		return;
+	}
+	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
+	sk_X509_pop_free(certs, X509_free);
+}
+
+/* The transaction a resent request or a poll belongs to: the newest whose
+ * fields match (csr NULL: a poll, any kind).  0 with *id 0 when none. */
+static int
+tx_find(struct scep *s, const char *tid, int kind, const char *csr,
+    const char *signer, long long *id)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0, rc;
+
+	*id = 0;
+	store_lock(s->ca->store);
+	rc = csr != NULL ? sqlite3_prepare_v2(store_db(s->ca->store), "SELECT "
+	    "request_id FROM scep_transactions WHERE tid = ? AND "
+	    "signer_sha256 = ? AND kind = ? AND csr_sha256 = ? ORDER BY id "
+	    "DESC LIMIT 1", -1, &st, NULL) :
+	    sqlite3_prepare_v2(store_db(s->ca->store), "SELECT request_id "
+	    "FROM scep_transactions WHERE tid = ? AND signer_sha256 = ? ORDER "
+	    "BY id DESC LIMIT 1", -1, &st, NULL);
+	if (rc != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, tid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, signer, -1, SQLITE_STATIC) ||
+	    (csr != NULL && (sqlite3_bind_int(st, 3, kind) ||
+		sqlite3_bind_text(st, 4, csr, -1, SQLITE_STATIC)))) {
+		r = store_err(s->ca->store, "reading SCEP transactions");
+	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+	} else if (rc != SQLITE_DONE) {
+		r = store_err(s->ca->store, "reading SCEP transactions");
+	}
+	sqlite3_finalize(st);
+	store_unlock(s->ca->store);
+	return r;
+}
+
+/* Is request `id` one a resent message should be answered from: still
+ * pending or being issued, or issued with its certificate unrevoked and
+ * unexpired?  (Otherwise the resend starts over, and needs what a new
+ * request needs.) */
+static int
+tx_live(struct scep *s, long long id)
+{
+	struct req_state rs;
+	X509 *x = NULL;
+	int revoked = 0, live = 0;
+
+	if (request_state(s, id, &rs) != 0) {
+		cairn_error_clear();
+		return 0;
+	}
+	if (strcmp(rs.status, "pending") == 0 ||
+	    strcmp(rs.status, "issuing") == 0)
+		return 1;
+	if (strcmp(rs.status, "issued") == 0 &&
+	    cert_by_serial(s, rs.serial, &x, &revoked) == 0 && x != NULL)
+		live = !revoked && X509_cmp_time(X509_get0_notAfter(x),
+		    NULL) > 0;
+	X509_free(x);
+	cairn_error_clear();
+	return live;
+}
+
+/* What on_record does for a PKCSReq or RenewalReq. */
+struct record_ctx {
+	const struct scep_grant *grant;   /* PKCSReq; NULL for RenewalReq */
+	const char *tid;
+	int kind;
+	const char *csr_hash, *signer_hash;
+};
+
+static int
+tx_record(void *arg, struct ca *ca, long long request_id)
+{
+	struct record_ctx *rc = arg;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (rc->grant != NULL &&
+	    (r = scep_challenge_spend(ca, rc->grant, request_id)) != 0)
+		return r;
+	r = 0;
+	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO "
+	    "scep_transactions (tid, kind, csr_sha256, signer_sha256, "
+	    "request_id, created) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, rc->tid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 2, rc->kind) ||
+	    sqlite3_bind_text(st, 3, rc->csr_hash, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, rc->signer_hash, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, request_id) ||
+	    sqlite3_bind_int64(st, 6, store_now()) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		r = store_err(ca->store, "recording the SCEP transaction");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The identity SCEP enrolls as: role enrollee, group scep. */
+static int
+scep_actor(const char *name, struct actor *a)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->roles = ROLE_ENROLLEE;
+	if (profile_strv_add(&a->role_names, "enrollee") != 0 ||
+	    profile_strv_add(&a->groups, "scep") != 0) {
+		actor_clear(a);
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Submit the request in o->m through the one issuance path and answer. */
+static void
+submit(struct op *o, const char *template_name, const char *requester,
+    struct record_ctx *rc)
+{
+	struct issue_req rq = { 0 };
+	struct issue_result res = { 0 };
+	STACK_OF(X509) *certs = NULL;
+	struct actor who;
+	int r;
+
+	if ((r = scep_actor(requester, &who)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	snprintf(o->actor, sizeof(o->actor), "%s", requester);
+	rq.csr = o->m.csr;
+	rq.template_name = template_name;
+	rq.who = &who;
+	rq.via = "scep";
+	rq.on_record = tx_record;
+	rq.on_record_arg = rc;
+	r = issue_submit(o->s->ca, &rq, &res);
+	switch (r) {
+	case 0:
+		break;
+	case CAIRN_E_POLICY:
+	case CAIRN_E_CSR:
+	case CAIRN_E_DENIED:
+	case CAIRN_E_NOT_FOUND:
+	case CAIRN_E_STATE:
+	case CAIRN_E_AUTH:
+	case CAIRN_E_INVAL:
+		fail(o, SCEP_BAD_REQUEST, r);
+		goto out;
+	default:
+		fail_internal(o, r);
+		goto out;
+	}
+	if (res.status == ISSUE_PENDING) {
+		send_reply(o, SCEP_PENDING, 0, NULL, NULL, NULL);
+		goto out;
+	}
+	if ((certs = sk_X509_new_null()) == NULL ||
+	    sk_X509_push(certs, res.cert) <= 0) {
+		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
+		goto out;
+	}
+	res.cert = NULL; /* transferred to certs */
+	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
+out:
+	sk_X509_pop_free(certs, X509_free);
+	issue_result_clear(&res);
+	actor_clear(&who);
+}
+
+/*
+ * Is `x` a certificate this CA issued and still stands behind?  Verified
+ * up to the pinned root (the message's other certificates may help build
+ * the chain), present in the store, not revoked.  *serial and *tname get
+ * its serial and template.  CAIRN_E_AUTH otherwise; *expired is set when
+ * that is the reason (badTime).
+ */
+static int
+ours(struct scep *s, X509 *x, STACK_OF(X509) *untrusted, char serial[33],
+    char tname[65], int *expired)
+{
+	X509_STORE_CTX *ctx = NULL;
+	sqlite3_stmt *st = NULL;
+	int ok, err = 0, r = 0, rc;
+
+	*expired = 0;
+	ok = (ctx = X509_STORE_CTX_new()) != NULL &&
+	    X509_STORE_CTX_init(ctx, s->trust, x, untrusted) == 1 &&
+	    X509_verify_cert(ctx) == 1;
+	if (!ok && ctx != NULL)
+		err = X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	if (!ok) {
+		*expired = err == X509_V_ERR_CERT_HAS_EXPIRED;
+		return cairn_error(CAIRN_E_AUTH, "the signer's certificate "
+		    "does not verify up to this CA's root: %s",
+		    X509_verify_cert_error_string(err));
+	}
+	if ((r = ca_serial_of(x, serial)) != 0)
+		return cairn_error(CAIRN_E_AUTH, "the signer's certificate has "
+		    "a serial this CA never issues");
+	store_lock(s->ca->store);
+	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT template, "
+	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
+	    "'issued'", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
+		r = store_err(s->ca->store, "reading certificates");
+	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(tname, 65, "%s", (const char *)
+		    sqlite3_column_text(st, 0));
+		if (sqlite3_column_int(st, 1))
+			r = cairn_error(CAIRN_E_AUTH, "the signer's "
+			    "certificate %s is revoked", serial);
+	} else {
+		r = rc == SQLITE_DONE ? cairn_error(CAIRN_E_AUTH, "the "
+		    "signer's certificate %s is not in this CA's records",
+		    serial) : store_err(s->ca->store, "reading certificates");
+	}
+	sqlite3_finalize(st);
+	store_unlock(s->ca->store);
+	return r;
+}
+
+/* ---- the operations -------------------------------------------------------- */
+
+static void
+op_pkcsreq(struct op *o)
+{
+	struct scep_grant g;
+	struct record_ctx rc = { 0 };
+	char ch[65], sh[65], serial[33], tname[65];
+	long long id = 0;
+	int r, expired = 0, self;
+
+	if ((r = csr_hash(o->m.csr, ch)) != 0 ||
+	    (r = key_hash(o->m.signer, sh)) != 0 ||
+	    (r = tx_find(o->s, o->m.tid, SCEP_PKCSREQ, ch, sh, &id)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	if (id != 0 && tx_live(o->s, id)) {
+		reply_for(o, id);
+		return;
+	}
+	/* RFC 8894 2.3: signed with the request's own key (a self-signed
+	 * certificate), or with a certificate this CA issued. */
+	self = EVP_PKEY_eq(X509_get0_pubkey(o->m.signer),
+	    X509_REQ_get0_pubkey(o->m.csr)) == 1;
+	if (!self && ours(o->s, o->m.signer, o->m.certs, serial, tname,
+	    &expired) != 0) {
+		fail(o, SCEP_BAD_MESSAGE_CHECK, cairn_error_prefix(
+		    CAIRN_E_AUTH, "PKCSReq: signed neither with the request's "
+		    "own key (a self-signed certificate) nor with a valid "
+		    "certificate of this CA: "));
+		return;
+	}
+	if ((r = scep_challenge_check(o->s->ca, &o->s->cfg, o->m.challenge,
+	    o->m.csr, o->m.tid, &g)) != 0) {
+		fail(o, SCEP_BAD_REQUEST, r);
+		return;
+	}
+	rc.grant = &g;
+	rc.tid = o->m.tid;
+	rc.kind = SCEP_PKCSREQ;
+	rc.csr_hash = ch;
+	rc.signer_hash = sh;
+	submit(o, g.template_name, g.requester, &rc);
+}
+
+/* The first CN of `n`, or "". */
+static void
+cn_of(X509_NAME *n, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (X509_NAME_get_text_by_NID(n, NID_commonName, out, (int)len) < 0)
+		out[0] = '\0';
+}
+
+/* A renewal keeps to the names of the certificate it renews: the same CN,
+ * and no DNS name or address the old certificate did not have. */
+static int
+renewal_names(X509 *old, X509_REQ *csr)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
+	GENERAL_NAMES *want = NULL, *have = NULL;
+	char a[256], b[256];
+	int i, j, r = 0, found;
+
+	cn_of(X509_get_subject_name(old), a, sizeof(a));
+	cn_of(X509_REQ_get_subject_name(csr), b, sizeof(b));
+	if (a[0] != '\0' && strcmp(a, b) != 0) {
+		r = cairn_error(CAIRN_E_POLICY, "RenewalReq: the request's "
+		    "CN \"%s\" is not the renewed certificate's \"%s\" (a "
+		    "new name needs a new enrollment with a challenge)", b, a);
+		goto out;
+	}
+	want = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+	have = X509_get_ext_d2i(old, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; want != NULL && i < sk_GENERAL_NAME_num(want); i++) {
+		GENERAL_NAME *w = sk_GENERAL_NAME_value(want, i);
+
+		for (j = 0, found = 0; !found && have != NULL &&
+		    j < sk_GENERAL_NAME_num(have); j++)
+			found = GENERAL_NAME_cmp(w,
+			    sk_GENERAL_NAME_value(have, j)) == 0;
+		if (!found && !(w->type == GEN_DNS && a[0] != '\0' &&
+		    ASN1_STRING_length(w->d.dNSName) == (int)strlen(a) &&
+		    memcmp(ASN1_STRING_get0_data(w->d.dNSName), a,
+			strlen(a)) == 0)) {
+			r = cairn_error(CAIRN_E_POLICY, "RenewalReq: the "
+			    "request asks for a subjectAltName the renewed "
+			    "certificate does not have (a new name needs a "
+			    "new enrollment with a challenge)");
+			goto out;
+		}
+	}
+out:
+	GENERAL_NAMES_free(want);
+	GENERAL_NAMES_free(have);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return r;
+}
+
+static void
+op_renewal(struct op *o)
+{
+	struct record_ctx rc = { 0 };
+	char ch[65], sh[65], serial[33], tname[65] = "", who[129];
+	long long id = 0;
+	int r, expired = 0;
+
+	if ((r = csr_hash(o->m.csr, ch)) != 0 ||
+	    (r = key_hash(o->m.signer, sh)) != 0 ||
+	    (r = tx_find(o->s, o->m.tid, SCEP_RENEWALREQ, ch, sh, &id)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	if (id != 0 && tx_live(o->s, id)) {
+		reply_for(o, id);
+		return;
+	}
+	if ((r = ours(o->s, o->m.signer, o->m.certs, serial, tname,
+	    &expired)) != 0) {
+		fail(o, expired ? SCEP_BAD_TIME : SCEP_BAD_MESSAGE_CHECK,
+		    cairn_error_prefix(r, "RenewalReq: must be signed with "
+		    "the certificate being renewed: "));
+		return;
+	}
+	if ((r = renewal_names(o->m.signer, o->m.csr)) != 0) {
+		fail(o, SCEP_BAD_REQUEST, r);
+		return;
+	}
+	snprintf(who, sizeof(who), "scep:renew:%s", serial);
+	rc.tid = o->m.tid;
+	rc.kind = SCEP_RENEWALREQ;
+	rc.csr_hash = ch;
+	rc.signer_hash = sh;
+	submit(o, tname, who, &rc);
+}
+
+/* Is `issuer` this CA?  (CertPoll, GetCert and GetCRL name it.) */
+static int
+our_issuer(struct op *o, X509_NAME *issuer)
+{
+	char *have, *want;
+
+	if (X509_NAME_cmp(issuer, X509_get_subject_name(o->s->ca->cert)) == 0)
+		return 0;
+	have = scep_subject_text(issuer);
+	want = scep_subject_text(X509_get_subject_name(o->s->ca->cert));
+	cairn_error(CAIRN_E_NOT_FOUND, "%s names the issuer \"%.200s\"; this "
+	    "CA is \"%.200s\"", scep_type_name(o->m.type),
+	    have != NULL ? have : "?", want != NULL ? want : "?");
+	free(have);
+	free(want);
+	return CAIRN_E_NOT_FOUND;
+}
+
+static void
+op_certpoll(struct op *o)
+{
+	char sh[65];
+	long long id = 0;
+	int r;
+
+	if ((r = our_issuer(o, o->m.issuer)) != 0) {
+		fail(o, SCEP_BAD_CERT_ID, r);
+		return;
+	}
+	if ((r = key_hash(o->m.signer, sh)) != 0 ||
+	    (r = tx_find(o->s, o->m.tid, 0, NULL, sh, &id)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	if (id == 0) {
+		fail(o, SCEP_BAD_CERT_ID, cairn_error(CAIRN_E_NOT_FOUND,
+		    "CertPoll: no transaction %s signed with this key: poll "
+		    "with the transactionID and key of the request", o->m.tid));
+		return;
+	}
+	reply_for(o, id);
+}
+
+static int
+serial_hex(ASN1_INTEGER *ai, char out[33])
+{
+	X509 *x = X509_new();
+	int r;
+
+	if (x == NULL || X509_set_serialNumber(x, ai) != 1) {
+		X509_free(x);
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	}
+	r = ca_serial_of(x, out);
+	X509_free(x);
+	return r;
+}
+
+static void
+op_getcert(struct op *o)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509_CRL *crl = NULL;
+	X509 *x = NULL;
+	char serial[33], path[PATH_MAX];
+	int r, revoked = 0;
+
+	if ((r = our_issuer(o, o->m.issuer)) != 0) {
+		fail(o, SCEP_BAD_CERT_ID, r);
+		return;
+	}
+	if (serial_hex(o->m.serial, serial) != 0) {
+		fail(o, SCEP_BAD_CERT_ID, cairn_error(CAIRN_E_NOT_FOUND, "%s: "
+		    "that serial number is not one this CA issues",
+		    scep_type_name(o->m.type)));
+		return;
+	}
+	if ((r = cert_by_serial(o->s, serial, &x, &revoked)) != 0) {
+		fail_internal(o, r);
+		return;
+	}
+	if (x == NULL) {
+		fail(o, SCEP_BAD_CERT_ID, cairn_error(CAIRN_E_NOT_FOUND, "%s: "
+		    "this CA issued no certificate with serial %s",
+		    scep_type_name(o->m.type), serial));
+		return;
+	}
+	if (o->m.type == SCEP_GETCRL) {
+		X509_free(x);
+		x = NULL;
+		if ((r = cairn_read_crl(ca_path(o->s->ca, path,
+		    "publish/ca.crl"), &crl)) != 0) {
+			fail_internal(o, r);
+			return;
+		}
+		send_reply(o, SCEP_SUCCESS, 0, NULL, NULL, crl);
+		X509_CRL_free(crl);
+		return;
+	}
+	if ((certs = sk_X509_new_null()) == NULL ||
+	    sk_X509_push(certs, x) <= 0) {
+		X509_free(x);
+		sk_X509_free(certs);
+		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
+		return;
+	}
+	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
+	sk_X509_pop_free(certs, X509_free);
+}
+
+static void
+pkioperation(struct scep *s, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct op o;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	const char *msg;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.s = s;
+	o.req = req;
+	o.resp = resp;
+	o.m.fail_info = SCEP_NO_CERTREP;
+	snprintf(o.actor, sizeof(o.actor), "scep");
+	if (strcmp(req->method, "POST") == 0) {
+		/* RFC 8894 4.3: the binary DER; some clients send base64. */
+		if (req->body_len > 0 && req->body[0] != 0x30) {
+			if ((r = scep_msg_b64((const char *)req->body, &der,
+			    &len)) != 0) {
+				fail(&o, SCEP_NO_CERTREP, r);
+				goto out;
+			}
+		}
+	} else {
+		if ((msg = http_query_arg(req, "message")) == NULL) {
+			fail(&o, SCEP_NO_CERTREP, cairn_error(CAIRN_E_INVAL,
+			    "PKIOperation by GET needs message=BASE64"));
+			goto out;
+		}
+		if ((r = scep_msg_b64(msg, &der, &len)) != 0) {
+			fail(&o, SCEP_NO_CERTREP, r);
+			goto out;
+		}
+	}
+	snap_take(s, &o.snap);
+	r = der != NULL ?
+	    scep_msg_parse(der, len, o.snap.k, o.snap.n, s->cfg.allow,
+		s->legacy, &o.m) :
+	    scep_msg_parse(req->body, req->body_len, o.snap.k, o.snap.n,
+		s->cfg.allow, s->legacy, &o.m);
+	if (r != 0) {
+		fail(&o, o.m.fail_info, r);
+		goto out;
+	}
+	switch (o.m.type) {
+	case SCEP_PKCSREQ:
+		op_pkcsreq(&o);
+		break;
+	case SCEP_RENEWALREQ:
+		op_renewal(&o);
+		break;
+	case SCEP_CERTPOLL:
+		op_certpoll(&o);
+		break;
+	case SCEP_GETCERT:
+	case SCEP_GETCRL:
+		op_getcert(&o);
+		break;
+	default:
+		fail(&o, SCEP_BAD_REQUEST, cairn_error(CAIRN_E_INVAL, "%s is "
+		    "not answered here", scep_type_name(o.m.type)));
+	}
+out:
+	snap_drop(&o.snap);
+	scep_msg_clear(&o.m);
+	free(der);
+}
+
+static void
+get_ca_cert(struct scep *s, struct http_response *resp)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	struct ra_snap sn;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int r;
+
+	snap_take(s, &sn);
+	if (sn.n == 0 || certs == NULL) {
+		http_resp_text(resp, 503, NULL, "SCEP: no RA certificate is "
+		    "available; the operator's log has the reason\n");
+		goto out;
+	}
+	/* The RA certificate (for encryption and to check replies) and this
+	 * CA's (RFC 8894 4.2.1.2); the root is the client's trust anchor,
+	 * fetched out of band. */
+	if (sk_X509_push(certs, sn.k[0].cert) <= 0 ||
+	    sk_X509_push(certs, s->ca->cert) <= 0 ||
+	    (r = scep_msg_degenerate(certs, NULL, &der, &len)) != 0) {
+		http_resp_text(resp, 500, NULL, "SCEP: GetCACert failed\n");
+		goto out;
+	}
+	http_resp_bytes(resp, 200, "application/x-x509-ca-ra-cert", der, len);
+out:
+	free(der);
+	sk_X509_free(certs);
+	snap_drop(&sn);
+}
+
+void
+scep_handle(struct scep *s, const struct http_request *req,
+    struct http_response *resp)
+{
+	const char *op = http_query_arg(req, "operation");
+	char buf[256];
+	struct op o;
+
+	if (op == NULL) {
+		http_resp_text(resp, 400, NULL, "SCEP (RFC 8894): ask with "
+		    "?operation=GetCACaps, GetCACert or PKIOperation\n");
+		return;
+	}
+	if (strcmp(op, "PKIOperation") == 0) {
+		if (strcmp(req->method, "GET") != 0 &&
+		    strcmp(req->method, "POST") != 0) {
+			http_resp_text(resp, 405, NULL, "SCEP: PKIOperation "
+			    "is GET or POST\n");
+			return;
+		}
+		pkioperation(s, req, resp);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0) {
+		http_resp_printf(resp, 405, NULL, "SCEP: %.64s is GET only\n",
+		    op);
+		return;
+	}
+	if (strcmp(op, "GetCACaps") == 0) {
+		http_resp_text(resp, 200, "text/plain", caps(s, buf,
+		    sizeof(buf)));
+		return;
+	}
+	if (strcmp(op, "GetCACert") == 0) {
+		get_ca_cert(s, resp);
+		return;
+	}
+	/* Unknown: refused, and audited like every refusal. */
+	memset(&o, 0, sizeof(o));
+	o.s = s;
+	o.req = req;
+	o.m.fail_info = SCEP_NO_CERTREP;
+	snprintf(o.actor, sizeof(o.actor), "scep");
+	audit_refusal(&o, "unknown", cairn_error(CAIRN_E_INVAL, "unknown SCEP "
+	    "operation \"%.64s\"", op));
+	http_resp_printf(resp, 400, NULL, "SCEP: unknown operation \"%.64s\"; "
+	    "this CA answers GetCACaps, GetCACert and PKIOperation "
+	    "(RFC 8894 4)\n", op);
+}
