@@ -147,8 +147,10 @@ scep_config_load(const char *dir, struct scep_config *c)
 	for (i = 0; seq != NULL && i < n; i++) {
 		s = cfg_scalar(cfg_item(seq, i));
 		for (k = 0; legacy_names[k] != NULL; k++)
-			if (strcmp(s, legacy_names[k]) == 0)
+			if (strcmp(s, legacy_names[k]) == 0) {
 				c->allow |= 1u << k;
+				break;
+			}
 		if (legacy_names[k] == NULL)
 			cfg_fail(&chk, cfg_item(seq, i), "legacy: '%s' is not "
 			    "one of sha1, des3, des", s);
@@ -1447,11 +1449,14 @@ get_ca_cert(struct scep *s, struct http_response *resp)
 		    "available; the operator's log has the reason\n");
 		goto out;
 	}
-	/* The RA certificate (for encryption and to check replies) and this
-	 * CA's (RFC 8894 4.2.1.2); the root is the client's trust anchor,
-	 * fetched out of band. */
+	/* The RA certificate (for encryption and to check replies), this
+	 * CA's and the root (RFC 8894 4.2.1.2: the chain), so that a client
+	 * can check replies up to a self-signed anchor (certmonger takes the
+	 * top of this chain as the CA).  A client should still compare the
+	 * root with one it got out of band. */
 	if (sk_X509_push(certs, sn.k[0].cert) <= 0 ||
 	    sk_X509_push(certs, s->ca->cert) <= 0 ||
+	    sk_X509_push(certs, s->ca->root) <= 0 ||
 	    (r = scep_msg_degenerate(certs, NULL, &der, &len)) != 0) {
 		http_resp_text(resp, 500, NULL, "SCEP: GetCACert failed\n");
 		goto out;

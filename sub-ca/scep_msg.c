@@ -449,7 +449,8 @@ envelope_open(struct scep_msg *m, const uint8_t *der, size_t len,
 	const struct cipher_def *cd = NULL;
 	ASN1_TYPE *param;
 	uint8_t key[EVP_MAX_KEY_LENGTH], iv[EVP_MAX_IV_LENGTH], *plain = NULL;
-	size_t keylen, i, j, cek_len = sizeof(key);
+	uint8_t cek[1024];      /* RSA decryption wants the modulus size */
+	size_t keylen, i, j, cek_len = sizeof(cek);
 	long ver;
 	int n, ivlen, bad = 0, l1 = 0, l2 = 0, r, ok;
 
@@ -566,10 +567,13 @@ envelope_open(struct scep_msg *m, const uint8_t *der, size_t len,
 	ok = (pctx = EVP_PKEY_CTX_new(m->ra->pkey, NULL)) != NULL &&
 	    EVP_PKEY_decrypt_init(pctx) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_decrypt(pctx, key, &cek_len,
+	    EVP_PKEY_decrypt(pctx, cek, &cek_len,
 		ASN1_STRING_get0_data(ri->enc_key),
 		(size_t)ASN1_STRING_length(ri->enc_key)) == 1 &&
 	    cek_len == keylen;
+	if (ok)
+		memcpy(key, cek, keylen);
+	OPENSSL_cleanse(cek, sizeof(cek));
 	ERR_clear_error();
 	cairn_error_clear();
 	if (!ok) {
