@@ -17,6 +17,7 @@
 #include "lib/profile.h"
 #include "lib/util.h"
 #include "sub-ca/ca.h"
+#include "sub-ca/scep.h"
 
 void
 issue_result_clear(struct issue_result *res)
@@ -589,6 +590,11 @@ issue_approve(struct ca *ca, long long id, const struct actor *who,
 		actor_local(&requester);
 		snprintf(requester.name, sizeof(requester.name), "%s",
 		    pq.requester);
+	} else if (strncmp(pq.requester, "scep:", 5) == 0) {
+		/* SCEP devices have no account: the identity SCEP enrolls
+		 * with (sub-ca/scep.c). */
+		if ((r = scep_identity(pq.requester, &requester)) != 0)
+			goto out;
 	} else if ((r = actor_load(ca, pq.requester, &requester)) != 0) {
 		goto refused;
 	}

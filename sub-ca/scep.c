@@ -991,9 +991,8 @@ tx_record(void *arg, struct ca *ca, long long request_id)
 	return r;
 }
 
-/* The identity SCEP enrolls as: role enrollee, group scep. */
-static int
-scep_actor(const char *name, struct actor *a)
+int
+scep_identity(const char *name, struct actor *a)
 {
 	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "%s", name);
@@ -1017,7 +1016,7 @@ submit(struct op *o, const char *template_name, const char *requester,
 	struct actor who;
 	int r;
 
-	if ((r = scep_actor(requester, &who)) != 0) {
+	if ((r = scep_identity(requester, &who)) != 0) {
 		fail_internal(o, r);
 		return;
 	}

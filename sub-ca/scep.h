@@ -248,6 +248,12 @@ void scep_handle(struct scep *s, const struct http_request *req,
  * errors are returned (and audited), SCEP keeps serving with what it has. */
 int scep_tick(struct scep *s);
 
+/* scep_identity: the identity a SCEP request enrolls with, named `name`
+ * ("scep:ID", "scep:webhook", "scep:renew:SERIAL"): no account, role
+ * enrollee, group scep.  For issue_approve(), which rebuilds the
+ * requester's identity when a manager approves. */
+int scep_identity(const char *name, struct actor *a);
+
 /* ---- challenges (scep_challenge.c) ------------------------------------- */
 
 /* A challenge as made or listed.  The secret exists only when just made. */

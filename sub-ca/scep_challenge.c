@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -564,6 +565,46 @@ out:
 
 /* ---- checking and spending ----------------------------------------------- */
 
+/*
+ * Does subject `n` match challenge pattern `pattern`?  "TYPE=PATTERN" (one
+ * attribute, no ','): some TYPE attribute's value matches PATTERN, whatever
+ * else the subject holds ("CN=r1.example.org" admits the CSR of
+ * "CN=r1.example.org,O=Whatever", whose O the template drops anyway).
+ * Otherwise PATTERN matches the whole RFC 4514 text.  fnmatch(3), flags 0.
+ * *text receives the subject's text for messages (new, or NULL).
+ */
+static int
+subject_matches(const char *pattern, X509_NAME *n, char **text)
+{
+	const char *eq = strchr(pattern, '=');
+	char type[64];
+	int i, ok = 0;
+
+	*text = scep_subject_text(n);
+	if (eq != NULL && strchr(pattern, ',') == NULL &&
+	    (size_t)(eq - pattern) < sizeof(type)) {
+		memcpy(type, pattern, (size_t)(eq - pattern));
+		type[eq - pattern] = '\0';
+		for (i = 0; !ok && i < X509_NAME_entry_count(n); i++) {
+			X509_NAME_ENTRY *e = X509_NAME_get_entry(n, i);
+			int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+			unsigned char *u = NULL;
+			int len;
+
+			if (nid == NID_undef ||
+			    strcasecmp(OBJ_nid2sn(nid), type) != 0)
+				continue;
+			len = ASN1_STRING_to_UTF8(&u,
+			    X509_NAME_ENTRY_get_data(e));
+			ok = len >= 0 && memchr(u, '\0', (size_t)len) == NULL &&
+			    fnmatch(eq + 1, (const char *)u, 0) == 0;
+			OPENSSL_free(u);
+		}
+		return ok;
+	}
+	return *text != NULL && fnmatch(pattern, *text, 0) == 0;
+}
+
 int
 scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
     const char *challenge, X509_REQ *csr, const char *tid,
@@ -623,9 +664,8 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 		} else if (expires <= now) {
 			r = cairn_error(CAIRN_E_AUTH, "challenge %lld expired "
 			    "at %s; ask for a new one", id, when(expires, exp));
-		} else if (pattern != NULL && ((subj = scep_subject_text(
-		    X509_REQ_get_subject_name(csr))) == NULL ||
-		    fnmatch(pattern, subj, 0) != 0)) {
+		} else if (pattern != NULL && !subject_matches(pattern,
+		    X509_REQ_get_subject_name(csr), &subj)) {
 			r = cairn_error(CAIRN_E_AUTH, "the request's subject "
 			    "\"%.200s\" does not match challenge %lld's "
 			    "subject pattern", subj != NULL ? subj : "?", id);
