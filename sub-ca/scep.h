@@ -146,7 +146,8 @@ void scep_msg_clear(struct scep_msg *m);
 /*
  * scep_msg_b64: the GET form's message argument (already percent-decoded)
  * to DER.  Base64 as clients send it: line breaks are skipped, a space is
- * a '+' that was not percent-encoded, missing padding is supplied; any
+ * a '+' that was not percent-encoded, the base64url alphabet ('-', '_';
+ * micromdm's scepclient) is accepted, missing padding is supplied; any
  * other character is refused.  At most CAIRN_HTTP_HEADER_MAX characters.
  * *der is new (free()).
  */

@@ -201,6 +201,10 @@ scep_msg_b64(const char *text, uint8_t **der, size_t *len)
 			continue;
 		if (c == ' ') /* a '+' the client did not percent-encode */
 			c = '+';
+		else if (c == '-') /* base64url (micromdm's scepclient) */
+			c = '+';
+		else if (c == '_')
+			c = '/';
 		if (!b64_char(c)) {
 			free(buf);
 			return cairn_error(CAIRN_E_INVAL, "PKIOperation: "
