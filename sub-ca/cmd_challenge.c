@@ -20,7 +20,10 @@
 #include "sub-ca/sub.h"
 
 enum { OPT_DATA = 1, OPT_HELP, OPT_TEMPLATE, OPT_SUBJECT, OPT_EXPIRES,
-	OPT_ALL };
+	OPT_ALL, OPT_COUNT };
+
+/* Challenges one "challenge new --count" makes: a batch of devices. */
+#define COUNT_MAX 1000
 
 static const char *
 fmt_time(long long t, char buf[32])
@@ -36,7 +39,7 @@ fmt_time(long long t, char buf[32])
 }
 
 struct cargs {
-	const char *data, *template_name, *subject, *expires;
+	const char *data, *template_name, *subject, *expires, *count;
 	int all;
 	const char *pos;
 };
@@ -52,6 +55,7 @@ cparse(const struct cairn_cmd *cmd, int argc, char **argv, int npos,
 		{ "subject", required_argument, NULL, OPT_SUBJECT },
 		{ "expires", required_argument, NULL, OPT_EXPIRES },
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "count", required_argument, NULL, OPT_COUNT },
 		{ NULL, 0, NULL, 0 } };
 	int c;
 
@@ -64,6 +68,7 @@ cparse(const struct cairn_cmd *cmd, int argc, char **argv, int npos,
 		case OPT_SUBJECT: a->subject = optarg; break;
 		case OPT_EXPIRES: a->expires = optarg; break;
 		case OPT_ALL: a->all = 1; break;
+		case OPT_COUNT: a->count = optarg; break;
 		default: return cairn_cli_bad_option(cmd, c);
 		}
 	}
@@ -87,8 +92,8 @@ cmd_challenge_new(const struct cairn_cmd *cmd, int argc, char **argv)
 	struct scep_challenge c = { 0 };
 	struct ca *ca = NULL;
 	struct actor me;
-	long long ttl = 0;
-	char t[32];
+	long long ttl = 0, count = 1, i;
+	char t[32], *end;
 	int r;
 
 	if ((r = cparse(cmd, argc, argv, 0, &a)) >= 0)
@@ -96,22 +101,31 @@ cmd_challenge_new(const struct cairn_cmd *cmd, int argc, char **argv)
 	if (a.template_name == NULL)
 		return cairn_cli_usage(cmd, "name the template with --template "
 		    "NAME");
+	if (a.count != NULL && ((count = strtoll(a.count, &end, 10)) < 1 ||
+	    count > COUNT_MAX || *end != '\0'))
+		return cairn_cli_usage(cmd, "--count: want 1 to %d, have "
+		    "\"%s\"", COUNT_MAX, a.count);
 	if (a.expires != NULL && scep_duration_parse(a.expires, &ttl) != 0)
 		return cairn_cli_usage(cmd, "--expires: want a duration such "
 		    "as 30m, 1h or 7d, have \"%s\"", a.expires);
 	actor_local(&me);
-	if ((r = ca_open(a.data, CA_CERT | CA_TEMPLATES, &ca)) != 0 ||
-	    (r = scep_challenge_new(ca, &me, a.template_name, a.subject, ttl,
-		&c)) != 0)
+	if ((r = ca_open(a.data, CA_CERT | CA_TEMPLATES, &ca)) != 0)
 		goto out;
-	printf("id:        %lld\n"
-	    "template:  %s\n"
-	    "subject:   %s\n"
-	    "expires:   %s\n"
-	    "challenge: %s\n", c.id, c.template_name,
-	    c.subject != NULL ? c.subject : "(any)", fmt_time(c.expires, t),
-	    c.secret);
-	fprintf(stderr, "Give the challenge to the device (it goes into the "
+	for (i = 0; i < count; i++) {
+		if ((r = scep_challenge_new(ca, &me, a.template_name,
+		    a.subject, ttl, &c)) != 0)
+			goto out;
+		printf("%sid:        %lld\n"
+		    "template:  %s\n"
+		    "subject:   %s\n"
+		    "expires:   %s\n"
+		    "challenge: %s\n", i > 0 ? "\n" : "", c.id,
+		    c.template_name, c.subject != NULL ? c.subject : "(any)",
+		    fmt_time(c.expires, t), c.secret);
+		fflush(stdout);
+		scep_challenge_clear(&c);
+	}
+	fprintf(stderr, "Give each challenge to one device (it goes into the "
 	    "CSR's challengePassword).\nIt is shown only now, works for one "
 	    "request, and only its SHA-256 is stored.\n");
 out:

@@ -137,7 +137,7 @@ static const struct cairn_cmd commands[] = {
 	    cmd_account_cert },
 	{ "challenge", "new", "make a one-time SCEP challenge password",
 	    "Usage: cairn-sub challenge new --template NAME --data DIR\n"
-	    "         [--subject PATTERN] [--expires DURATION]\n"
+	    "         [--subject PATTERN] [--expires DURATION] [--count N]\n"
 	    "\n"
 	    "Make a challenge password for one SCEP enrollment (NDES's\n"
 	    "mscep_admin page): good for one request, on template NAME (which\n"
@@ -146,10 +146,12 @@ static const struct cairn_cmd commands[] = {
 	    "the device, which puts it in its CSR's challengePassword.\n"
 	    "\n" DATA_HELP
 	    "  --template NAME     the template the request is issued on\n"
-	    "  --subject PATTERN   fnmatch(3) pattern the request's subject must\n"
-	    "                      match, as RFC 4514 text with the CN first:\n"
-	    "                      \"CN=r1.routers.example.org*\"\n"
+	    "  --subject PATTERN   what the request's subject must match\n"
+	    "                      (fnmatch(3)): TYPE=PATTERN for one attribute,\n"
+	    "                      \"CN=r1.routers.example.org\" or \"CN=r1.*\";\n"
+	    "                      else the whole RFC 4514 text, CN first\n"
 	    "  --expires DURATION  30m, 1h (default: scep.challenge_expires), 7d\n"
+	    "  --count N           N challenges (1..1000), one per device\n"
 	    "\n"
 	    "See docs/scep.md for the configuration and the failInfo codes.\n",
 	    cmd_challenge_new },

@@ -272,9 +272,10 @@ void scep_challenge_clear(struct scep_challenge *c);
 /*
  * scep_challenge_new: make a one-time challenge for `template_name`
  * (which must be loaded and let SCEP enroll: role enrollee or group
- * scep), optionally bound to `subject`, an fnmatch(3) pattern the
- * request's subject (RFC 4514 text, e.g. "CN=r1.example.org") must match,
- * valid `ttl` seconds (0: the configured default; at most
+ * scep), optionally bound to `subject`, an fnmatch(3) pattern: "TYPE=P"
+ * (one attribute, no ',') when some TYPE attribute of the request's
+ * subject matches P ("CN=r1.example.org"), else the whole RFC 4514 text
+ * of the subject ("CN=r1.example.org,O=Example,C=DE"); valid `ttl` seconds (0: the configured default; at most
  * scep.challenge_max).  The secret is 128 random bits, shown once (out->
  * secret, 32 hex digits) and stored as its SHA-256.  Requires a manager
  * (or the local operator); audited.  The front end for the managers' web
