@@ -208,6 +208,78 @@ struct scep {
 	OSSL_PROVIDER *prov_default, *prov_legacy;
 };
 
+/*
+ * Reads.  The store is one connection under one mutex, held through each
+ * write transaction's fsync; SCEP's lookups (transactions, challenges,
+ * certificates) would queue behind every other request's commit.  So each
+ * daemon thread reads through a connection of its own (SQLite in WAL mode
+ * lets readers run beside the writer, and they see what was committed),
+ * opened on first use, query-only, closed when the thread ends.  Writes
+ * stay on the store's connection, inside issue_submit()'s transactions.
+ */
+static pthread_key_t rdb_key;
+static pthread_once_t rdb_once = PTHREAD_ONCE_INIT;
+static int rdb_ok;
+
+static void
+rdb_close(void *db)
+{
+	sqlite3_close(db);
+}
+
+static void
+rdb_init(void)
+{
+	rdb_ok = pthread_key_create(&rdb_key, rdb_close) == 0;
+}
+
+/* This thread's read connection, or NULL (then the store's, locked). */
+static sqlite3 *
+rdb_get(struct scep *s)
+{
+	sqlite3 *db;
+
+	pthread_once(&rdb_once, rdb_init);
+	if (!rdb_ok)
+		return NULL;
+	if ((db = pthread_getspecific(rdb_key)) != NULL)
+		return db;
+	if (sqlite3_open_v2(s->ca->cfg.store, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
+	    SQLITE_OK || pthread_setspecific(rdb_key, db) != 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* Begin a read: the connection to use. */
+static sqlite3 *
+rd_begin(struct scep *s)
+{
+	sqlite3 *db = rdb_get(s);
+
+	if (db != NULL)
+		return db;
+	store_lock(s->ca->store);
+	return store_db(s->ca->store);
+}
+
+static void
+rd_end(struct scep *s, sqlite3 *db)
+{
+	if (db == store_db(s->ca->store))
+		store_unlock(s->ca->store);
+}
+
+static int
+rd_err(sqlite3 *db, const char *what)
+{
+	return cairn_error(CAIRN_E_STORE, "%s: %s", what, sqlite3_errmsg(db));
+}
+
 /* A snapshot of the RA set for one request (references held). */
 struct ra_snap {
 	struct scep_ra_key k[8];
@@ -536,6 +608,10 @@ scep_close(struct scep *s)
 
 	if (s == NULL)
 		return;
+	if (rdb_ok && pthread_getspecific(rdb_key) != NULL) {
+		sqlite3_close(pthread_getspecific(rdb_key));
+		pthread_setspecific(rdb_key, NULL);
+	}
 	for (i = 0; i < s->n_ra; i++)
 		ra_free(&s->ra[i]);
 	free(s->ra);
@@ -789,14 +865,15 @@ cert_by_serial(struct scep *s, const char *serial, X509 **out,
 	sqlite3_stmt *st = NULL;
 	int r = 0, rc;
 
+	sqlite3 *db = rd_begin(s);
+
 	*out = NULL;
 	*revoked = 0;
-	store_lock(s->ca->store);
-	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT der, "
+	if (sqlite3_prepare_v2(db, "SELECT der, "
 	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
 	    "'issued'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
-		r = store_err(s->ca->store, "reading certificates");
+		r = rd_err(db, "reading certificates");
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *p = sqlite3_column_blob(st, 0);
 
@@ -804,10 +881,10 @@ cert_by_serial(struct scep *s, const char *serial, X509 **out,
 		    sqlite3_column_bytes(st, 0)) : NULL;
 		*revoked = sqlite3_column_int(st, 1);
 	} else if (rc != SQLITE_DONE) {
-		r = store_err(s->ca->store, "reading certificates");
+		r = rd_err(db, "reading certificates");
 	}
 	sqlite3_finalize(st);
-	store_unlock(s->ca->store);
+	rd_end(s, db);
 	return r;
 }
 
@@ -824,14 +901,15 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 	sqlite3_stmt *st = NULL;
 	int r = 0;
 
+	sqlite3 *db = rd_begin(s);
+
 	memset(rs, 0, sizeof(*rs));
-	store_lock(s->ca->store);
-	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT status, "
+	if (sqlite3_prepare_v2(db, "SELECT status, "
 	    "coalesce(serial, ''), coalesce(note, '') FROM requests WHERE id "
 	    "= ?", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		r = store_err(s->ca->store, "reading the request");
+		r = rd_err(db, "reading the request");
 	} else {
 		snprintf(rs->status, sizeof(rs->status), "%s",
 		    (const char *)sqlite3_column_text(st, 0));
@@ -841,7 +919,7 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 		    (const char *)sqlite3_column_text(st, 2));
 	}
 	sqlite3_finalize(st);
-	store_unlock(s->ca->store);
+	rd_end(s, db);
 	return r;
 }
 
@@ -904,13 +982,14 @@ tx_find(struct scep *s, const char *tid, int kind, const char *csr,
 	sqlite3_stmt *st = NULL;
 	int r = 0, rc;
 
+	sqlite3 *db = rd_begin(s);
+
 	*id = 0;
-	store_lock(s->ca->store);
-	rc = csr != NULL ? sqlite3_prepare_v2(store_db(s->ca->store), "SELECT "
+	rc = csr != NULL ? sqlite3_prepare_v2(db, "SELECT "
 	    "request_id FROM scep_transactions WHERE tid = ? AND "
 	    "signer_sha256 = ? AND kind = ? AND csr_sha256 = ? ORDER BY id "
 	    "DESC LIMIT 1", -1, &st, NULL) :
-	    sqlite3_prepare_v2(store_db(s->ca->store), "SELECT request_id "
+	    sqlite3_prepare_v2(db, "SELECT request_id "
 	    "FROM scep_transactions WHERE tid = ? AND signer_sha256 = ? ORDER "
 	    "BY id DESC LIMIT 1", -1, &st, NULL);
 	if (rc != SQLITE_OK ||
@@ -918,14 +997,14 @@ tx_find(struct scep *s, const char *tid, int kind, const char *csr,
 	    sqlite3_bind_text(st, 2, signer, -1, SQLITE_STATIC) ||
 	    (csr != NULL && (sqlite3_bind_int(st, 3, kind) ||
 		sqlite3_bind_text(st, 4, csr, -1, SQLITE_STATIC)))) {
-		r = store_err(s->ca->store, "reading SCEP transactions");
+		r = rd_err(db, "reading SCEP transactions");
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 	} else if (rc != SQLITE_DONE) {
-		r = store_err(s->ca->store, "reading SCEP transactions");
+		r = rd_err(db, "reading SCEP transactions");
 	}
 	sqlite3_finalize(st);
-	store_unlock(s->ca->store);
+	rd_end(s, db);
 	return r;
 }
 
@@ -1074,6 +1153,7 @@ ours(struct scep *s, X509 *x, STACK_OF(X509) *untrusted, char serial[33],
 {
 	X509_STORE_CTX *ctx = NULL;
 	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
 	int ok, err = 0, r = 0, rc;
 
 	*expired = 0;
@@ -1093,12 +1173,12 @@ ours(struct scep *s, X509 *x, STACK_OF(X509) *untrusted, char serial[33],
 	if ((r = ca_serial_of(x, serial)) != 0)
 		return cairn_error(CAIRN_E_AUTH, "the signer's certificate has "
 		    "a serial this CA never issues");
-	store_lock(s->ca->store);
-	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT template, "
+	db = rd_begin(s);
+	if (sqlite3_prepare_v2(db, "SELECT template, "
 	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
 	    "'issued'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
-		r = store_err(s->ca->store, "reading certificates");
+		r = rd_err(db, "reading certificates");
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(tname, 65, "%s", (const char *)
 		    sqlite3_column_text(st, 0));
@@ -1108,10 +1188,10 @@ ours(struct scep *s, X509 *x, STACK_OF(X509) *untrusted, char serial[33],
 	} else {
 		r = rc == SQLITE_DONE ? cairn_error(CAIRN_E_AUTH, "the "
 		    "signer's certificate %s is not in this CA's records",
-		    serial) : store_err(s->ca->store, "reading certificates");
+		    serial) : rd_err(db, "reading certificates");
 	}
 	sqlite3_finalize(st);
-	store_unlock(s->ca->store);
+	rd_end(s, db);
 	return r;
 }
 
@@ -1148,8 +1228,8 @@ op_pkcsreq(struct op *o)
 		    "certificate of this CA: "));
 		return;
 	}
-	if ((r = scep_challenge_check(o->s->ca, &o->s->cfg, o->m.challenge,
-	    o->m.csr, o->m.tid, &g)) != 0) {
+	if ((r = scep_challenge_check(o->s->ca, &o->s->cfg, rdb_get(o->s),
+	    o->m.challenge, o->m.csr, o->m.tid, &g)) != 0) {
 		fail(o, SCEP_BAD_REQUEST, r);
 		return;
 	}

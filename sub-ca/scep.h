@@ -35,6 +35,7 @@
 
 struct ca;
 struct actor;
+struct sqlite3;
 struct server;
 struct http_request;
 struct http_response;
@@ -311,11 +312,12 @@ struct scep_grant {
  * else, when a webhook is configured, the webhook's yes (a spent dynamic
  * challenge is refused without asking it).  CAIRN_E_AUTH with the reason
  * otherwise (no challenge, unknown, spent, expired, revoked, subject,
- * webhook said no or failed: fail closed).
+ * webhook said no or failed: fail closed).  `rdb`: a read connection of
+ * the caller's to the store, or NULL for the store's own (locked).
  */
 int scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
-    const char *challenge, X509_REQ *csr, const char *tid,
-    struct scep_grant *g);
+    struct sqlite3 *rdb, const char *challenge, X509_REQ *csr,
+    const char *tid, struct scep_grant *g);
 
 /*
  * scep_challenge_spend: inside the transaction that records request

@@ -607,9 +607,10 @@ subject_matches(const char *pattern, X509_NAME *n, char **text)
 
 int
 scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
-    const char *challenge, X509_REQ *csr, const char *tid,
+    sqlite3 *rdb, const char *challenge, X509_REQ *csr, const char *tid,
     struct scep_grant *g)
 {
+	sqlite3 *db = rdb != NULL ? rdb : store_db(ca->store);
 	sqlite3_stmt *st = NULL;
 	char hex[65], exp[32], *subj = NULL, *pattern = NULL;
 	long long id = 0, expires = 0, used = 0, revoked = 0, req = 0;
@@ -622,13 +623,15 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 		    "challengePassword: ask the CA's operator for a one-time "
 		    "challenge (cairn-sub challenge new)");
 	hash_secret(challenge, g->hash, hex);
-	store_lock(ca->store);
-	if (sqlite3_prepare_v2(store_db(ca->store), "SELECT id, template, "
+	if (rdb == NULL)
+		store_lock(ca->store);
+	if (sqlite3_prepare_v2(db, "SELECT id, template, "
 	    "subject, expires, coalesce(used_at, 0), coalesce(revoked_at, 0), "
 	    "coalesce(request_id, 0), created_by = 'webhook' FROM "
 	    "scep_challenges WHERE hash = ?", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC) != SQLITE_OK) {
-		r = store_err(ca->store, "reading challenges");
+		r = cairn_error(CAIRN_E_STORE, "reading challenges: %s",
+		    sqlite3_errmsg(db));
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		found = 1;
 		id = sqlite3_column_int64(st, 0);
@@ -643,10 +646,12 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 		req = sqlite3_column_int64(st, 6);
 		dynamic = sqlite3_column_int(st, 7);
 	} else if (rc != SQLITE_DONE) {
-		r = store_err(ca->store, "reading challenges");
+		r = cairn_error(CAIRN_E_STORE, "reading challenges: %s",
+		    sqlite3_errmsg(db));
 	}
 	sqlite3_finalize(st);
-	store_unlock(ca->store);
+	if (rdb == NULL)
+		store_unlock(ca->store);
 	if (r != 0)
 		goto out;
 	if (found) {
