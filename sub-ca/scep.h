@@ -90,7 +90,7 @@ struct scep_ra_key {
  * nonce. */
 struct scep_msg {
 	int type;                      /* messageType; 0 when not read */
-	char tid[CAIRN_SCEP_TID_MAX + 1];   /* transactionID; "" when not read */
+	char tid[CAIRN_SCEP_TID_MAX + 1]; /* transactionID; "" if not read */
 	uint8_t nonce[SCEP_NONCE_LEN]; /* senderNonce */
 	int has_nonce;
 	X509 *signer;                  /* the signer's certificate (owned) */
@@ -276,9 +276,10 @@ void scep_challenge_clear(struct scep_challenge *c);
  * scep), optionally bound to `subject`, an fnmatch(3) pattern: "TYPE=P"
  * (one attribute, no ',') when some TYPE attribute of the request's
  * subject matches P ("CN=r1.example.org"), else the whole RFC 4514 text
- * of the subject ("CN=r1.example.org,O=Example,C=DE"); valid `ttl` seconds (0: the configured default; at most
- * scep.challenge_max).  The secret is 128 random bits, shown once (out->
- * secret, 32 hex digits) and stored as its SHA-256.  Requires a manager
+ * of the subject ("CN=r1.example.org,O=Example,C=DE"); valid `ttl`
+ * seconds (0: the configured default; at most scep.challenge_max).
+ * The secret is 128 random bits, shown once (out->secret, 32 hex
+ * digits) and stored as its SHA-256.  Requires a manager
  * (or the local operator); audited.  The front end for the managers' web
  * page, the REST API and the command line.
  */

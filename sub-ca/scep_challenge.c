@@ -676,8 +676,8 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 			    "subject pattern", subj != NULL ? subj : "?", id);
 		} else {
 			g->challenge_id = id;
-			snprintf(g->requester, sizeof(g->requester), "scep:%lld",
-			    id);
+			snprintf(g->requester, sizeof(g->requester),
+			    "scep:%lld", id);
 		}
 		goto out;
 	}

@@ -36,7 +36,7 @@
 #include "lib/util.h"
 #include "sub-ca/scep.h"
 
-/* ---- ASN.1 ---------------------------------------------------------------- */
+/* ---- ASN.1 -------------------------------------------------------------- */
 
 /* CertPoll's content (RFC 8894 3.3.3):
  *   IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name } */
@@ -134,7 +134,7 @@ scep_fail_name(int fail)
 	return "none";
 }
 
-/* ---- parsing ------------------------------------------------------------- */
+/* ---- parsing ------------------------------------------------------------ */
 
 /* A refusal: set the answer and the detail. */
 static int
@@ -491,7 +491,8 @@ envelope_open(struct scep_msg *m, const uint8_t *der, size_t len,
 		goto out;
 	}
 	if (n < 1 || n > CAIRN_SCEP_RECIPIENTS_MAX) {
-		r = refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL, "pkcsPKIEnvelope: "
+		r = refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL,
+		    "pkcsPKIEnvelope: "
 		    "%d recipients: want 1 to %d", n,
 		    CAIRN_SCEP_RECIPIENTS_MAX);
 		goto out;
@@ -529,7 +530,8 @@ envelope_open(struct scep_msg *m, const uint8_t *der, size_t len,
 	    ivlen > (int)sizeof(iv) || keylen > sizeof(key) ||
 	    ASN1_STRING_length(eci->enc_data) % EVP_CIPHER_get_block_size(
 		cipher) != 0) {
-		r = refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL, "pkcsPKIEnvelope: "
+		r = refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL,
+		    "pkcsPKIEnvelope: "
 		    "%s: want a %d-byte IV as parameter and whole blocks of "
 		    "ciphertext", cd->name, ivlen);
 		goto out;
@@ -559,7 +561,8 @@ envelope_open(struct scep_msg *m, const uint8_t *der, size_t len,
 	    ASN1_INTEGER_get(ri->version) != 0 || ri->enc_key == NULL ||
 	    ASN1_STRING_length(ri->enc_key) !=
 	    EVP_PKEY_get_size(m->ra->pkey)) {
-		r = refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL, "pkcsPKIEnvelope: "
+		r = refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL,
+		    "pkcsPKIEnvelope: "
 		    "the RA's recipient info must be version 0 with "
 		    "rsaEncryption key transport and a %d-byte encrypted key",
 		    EVP_PKEY_get_size(m->ra->pkey));
@@ -672,7 +675,8 @@ read_challenge(struct scep_msg *m)
 	}
 	if ((m->challenge = malloc((size_t)len + 1)) == NULL) {
 		OPENSSL_clear_free(u, (size_t)len);
-		return refuse(m, SCEP_NO_CERTREP, CAIRN_E_NOMEM, "out of memory");
+		return refuse(m, SCEP_NO_CERTREP, CAIRN_E_NOMEM,
+		    "out of memory");
 	}
 	memcpy(m->challenge, u, (size_t)len);
 	m->challenge[len] = '\0';
@@ -718,8 +722,9 @@ read_content(struct scep_msg *m, const uint8_t *buf, size_t len)
 		if (iasn == NULL || p != buf + len) {
 			PKCS7_ISSUER_AND_SERIAL_free(iasn);
 			return refuse(m, SCEP_BAD_REQUEST, CAIRN_E_INVAL,
-			    "RFC 8894 3.3.%d: %s: want an IssuerAndSerialNumber "
-			    "in the envelope%s", m->type == SCEP_GETCERT ? 4 : 5,
+			    "RFC 8894 3.3.%d: %s: want an "
+			    "IssuerAndSerialNumber in the envelope%s",
+			    m->type == SCEP_GETCERT ? 4 : 5,
 			    scep_type_name(m->type), iasn != NULL ?
 			    " and nothing after it" : "");
 		}
@@ -756,8 +761,8 @@ scep_msg_parse(const uint8_t *der, size_t len,
 	if ((r = oids()) != 0)
 		return r;
 	if (len == 0)
-		return refuse(m, SCEP_NO_CERTREP, CAIRN_E_INVAL, "PKIOperation: "
-		    "empty message");
+		return refuse(m, SCEP_NO_CERTREP, CAIRN_E_INVAL,
+		    "PKIOperation: empty message");
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
 		r = refuse(m, SCEP_NO_CERTREP, CAIRN_E_INVAL, "RFC 8894 3.2: "
 		    "the pkiMessage is not a DER CMS/PKCS#7 ContentInfo");
@@ -860,7 +865,7 @@ out:
 	return r;
 }
 
-/* ---- building -------------------------------------------------------------- */
+/* ---- building ----------------------------------------------------------- */
 
 int
 scep_msg_degenerate(STACK_OF(X509) *certs, X509_CRL *crl, uint8_t **out,
@@ -1002,7 +1007,8 @@ scep_msg_reply(const struct scep_reply *rp, uint8_t **out, size_t *outlen)
 	if ((len = i2d_CMS_ContentInfo(cms, &der)) <= 0 ||
 	    (*out = malloc((size_t)len)) == NULL) {
 		r = len <= 0 ? cairn_error_crypto(CAIRN_E_CRYPTO, "encoding "
-		    "the CertRep") : cairn_error(CAIRN_E_NOMEM, "out of memory");
+		    "the CertRep") : cairn_error(CAIRN_E_NOMEM,
+		    "out of memory");
 		goto out;
 	}
 	memcpy(*out, der, (size_t)len);

@@ -192,7 +192,8 @@ self_signed(EVP_PKEY *key, X509_NAME *subject)
 	unsigned char rnd[8];
 
 	RAND_bytes(rnd, sizeof(rnd));
-	rnd[0] = (unsigned char)((rnd[0] & 0x7f) | 0x40); /* positive, minimal */
+	/* positive, and minimal DER (no leading zero byte) */
+	rnd[0] = (unsigned char)((rnd[0] & 0x7f) | 0x40);
 	if (x == NULL || sn == NULL ||
 	    ASN1_STRING_set(sn, rnd, sizeof(rnd)) != 1 ||
 	    X509_set_version(x, 2) != 1 ||
