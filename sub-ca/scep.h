@@ -5,7 +5,7 @@
  * certificate whose key lives in the CA's token, and the one issuance path
  * behind it all.
  *
- * Three files:
+ * Four files:
  *   scep_msg.c        the messages: PKIOperation parsing (base64 or DER ->
  *                     CMS SignedData -> EnvelopedData -> CSR or
  *                     IssuerAndSubject / IssuerAndSerialNumber ->
@@ -14,10 +14,11 @@
  *                     the fuzzer (tests/fuzz/fuzz_scep.c) links it alone.
  *   scep_challenge.c  one-time challenges (made, listed, revoked, checked,
  *                     spent) and the dynamic-challenge webhook (libcurl).
+ *   scep_ra.c         the configuration, the daemon's SCEP state, RA keys
+ *                     and certificates (made and renewed in the token,
+ *                     issued through issue_submit() with the RA template).
  *   scep.c            the HTTP front end (/scep, /cgi-bin/pkiclient.exe),
- *                     the operations, RA keys and certificates (made and
- *                     renewed in the token, issued through issue_submit()
- *                     with the RA template), SCEP transactions.
+ *                     the operations, SCEP transactions.
  * The configuration is the `scep:` section of cairn-sub.yaml
  * (docs/scep.md); without it SCEP is off.
  */
@@ -199,7 +200,7 @@ int scep_msg_reply(const struct scep_reply *rp, uint8_t **out,
 int scep_msg_degenerate(STACK_OF(X509) *certs, X509_CRL *crl, uint8_t **out,
     size_t *outlen);
 
-/* ---- configuration (scep.c) -------------------------------------------- */
+/* ---- configuration (scep_ra.c) ----------------------------------------- */
 
 struct scep_config {
 	int enabled;                   /* the scep: section exists */
@@ -222,7 +223,7 @@ struct scep_config {
 int scep_config_load(const char *dir, struct scep_config *c);
 void scep_config_clear(struct scep_config *c);
 
-/* ---- the daemon's front end (scep.c) ----------------------------------- */
+/* ---- the daemon's front end (scep.c, scep_ra.c) ------------------------ */
 
 struct scep;
 
