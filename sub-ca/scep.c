@@ -559,13 +559,13 @@ out:
 /*
  * Is `x` a certificate this CA issued and still stands behind?  Verified
  * up to the pinned root (the message's other certificates may help build
- * the chain), present in the store, not revoked.  *serial and *tname get
- * its serial and template.  CAIRN_E_AUTH otherwise; *expired is set when
- * that is the reason (badTime).
+ * the chain), present in the store, not revoked.  *serial, *tname and
+ * *requester get its serial, template and requester.  CAIRN_E_AUTH
+ * otherwise; *expired is set when that is the reason (badTime).
  */
 static int
 ours(struct scep *s, X509 *x, STACK_OF(X509) *untrusted, char serial[33],
-    char tname[65], int *expired)
+    char tname[65], char requester[129], int *expired)
 {
 	X509_STORE_CTX *ctx = NULL;
 	sqlite3_stmt *st = NULL;
@@ -591,13 +591,15 @@ ours(struct scep *s, X509 *x, STACK_OF(X509) *untrusted, char serial[33],
 		    "a serial this CA never issues");
 	db = rd_begin(s);
 	if (sqlite3_prepare_v2(db, "SELECT template, "
-	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
-	    "'issued'", -1, &st, NULL) != SQLITE_OK ||
+	    "revoked_at IS NOT NULL, requester FROM certs WHERE serial = ? AND "
+	    "status = 'issued'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = rd_err(db, "reading certificates");
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(tname, 65, "%s", (const char *)
 		    sqlite3_column_text(st, 0));
+		snprintf(requester, 129, "%s", (const char *)
+		    sqlite3_column_text(st, 2));
 		if (sqlite3_column_int(st, 1))
 			r = cairn_error(CAIRN_E_AUTH, "the signer's "
 			    "certificate %s is revoked", serial);
@@ -618,7 +620,7 @@ op_pkcsreq(struct op *o)
 {
 	struct scep_grant g;
 	struct record_ctx rc = { 0 };
-	char ch[65], sh[65], serial[33], tname[65];
+	char ch[65], sh[65], serial[33], tname[65], requester[129];
 	long long id = 0;
 	int r, expired = 0, self;
 
@@ -637,7 +639,7 @@ op_pkcsreq(struct op *o)
 	self = EVP_PKEY_eq(X509_get0_pubkey(o->m.signer),
 	    X509_REQ_get0_pubkey(o->m.csr)) == 1;
 	if (!self && ours(o->s, o->m.signer, o->m.certs, serial, tname,
-	    &expired) != 0) {
+	    requester, &expired) != 0) {
 		fail(o, SCEP_BAD_MESSAGE_CHECK, cairn_error_prefix(
 		    CAIRN_E_AUTH, "PKCSReq: signed neither with the request's "
 		    "own key (a self-signed certificate) nor with a valid "
@@ -717,6 +719,7 @@ op_renewal(struct op *o)
 {
 	struct record_ctx rc = { 0 };
 	char ch[65], sh[65], serial[33], tname[65] = "", who[129];
+	char requester[129] = "";
 	long long id = 0;
 	int r, expired = 0;
 
@@ -731,10 +734,19 @@ op_renewal(struct op *o)
 		return;
 	}
 	if ((r = ours(o->s, o->m.signer, o->m.certs, serial, tname,
-	    &expired)) != 0) {
+	    requester, &expired)) != 0) {
 		fail(o, expired ? SCEP_BAD_TIME : SCEP_BAD_MESSAGE_CHECK,
 		    cairn_error_prefix(r, "RenewalReq: must be signed with "
 		    "the certificate being renewed: "));
+		return;
+	}
+	/* SCEP renews what SCEP issued: an account's certificate renewed
+	 * here would come back in the SCEP identity's name. */
+	if (strncmp(requester, "scep:", 5) != 0) {
+		fail(o, SCEP_BAD_REQUEST, cairn_error(CAIRN_E_DENIED,
+		    "RenewalReq: certificate %s was not issued over SCEP "
+		    "(requester %.64s): renew it the way it was issued",
+		    serial, requester));
 		return;
 	}
 	if ((r = renewal_names(o->m.signer, o->m.csr)) != 0) {

@@ -327,9 +327,16 @@ cmd_build(int argc, char **argv)
 	    strcmp(type, "certpoll") == 0)
 		csr = csr_path != NULL ? read_csr(csr_path) :
 		    make_csr(key, subject, challenge);
-	signer = cert_path != NULL ? read_cert(cert_path) :
-	    self_signed(key, csr != NULL ? X509_REQ_get_subject_name(csr) :
-	    parse_name(subject));
+	if (cert_path != NULL) {
+		signer = read_cert(cert_path);
+	} else if (csr != NULL) {
+		signer = self_signed(key, X509_REQ_get_subject_name(csr));
+	} else {
+		X509_NAME *nm = parse_name(subject);
+
+		signer = self_signed(key, nm);
+		X509_NAME_free(nm);
+	}
 	if (issuer_path != NULL)
 		issuer = read_cert(issuer_path);
 	if (strcmp(type, "pkcsreq") == 0 || strcmp(type, "renewal") == 0) {
@@ -452,6 +459,18 @@ cmd_build(int argc, char **argv)
 	if ((f = fopen(out, "wb")) == NULL ||
 	    fwrite(der, 1, (size_t)n, f) != (size_t)n || fclose(f) != 0)
 		die("%s: cannot write", out);
+	OPENSSL_free(der);
+	OPENSSL_free(envder);
+	OPENSSL_free(content);
+	CMS_ContentInfo_free(cms);
+	CMS_ContentInfo_free(env);
+	BIO_free(data);
+	sk_X509_free(rcpt);
+	X509_free(ra);
+	X509_free(signer);
+	X509_free(issuer);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(key);
 	return 0;
 }
 
@@ -485,6 +504,15 @@ attr_text(CMS_SignerInfo *si, const char *oid)
 	return s;
 }
 
+static void
+print_attr(CMS_SignerInfo *si, const char *label, const char *oid)
+{
+	char *v = attr_text(si, oid);
+
+	printf("%s=%s\n", label, v != NULL ? v : "(none)");
+	free(v);
+}
+
 static int
 cmd_open(int argc, char **argv)
 {
@@ -498,6 +526,8 @@ cmd_open(int argc, char **argv)
 	const char *in = NULL, *ra_path = NULL, *key_path = NULL;
 	const char *cert_path = NULL, *out = NULL;
 	char *buf = NULL, *st, *fi, *ft;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
 	size_t len;
 	const unsigned char *p;
 	CMS_ContentInfo *cms = NULL, *env = NULL;
@@ -533,7 +563,7 @@ cmd_open(int argc, char **argv)
 		die("the reply's signature does not verify with the RA "
 		    "certificate");
 	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
-	printf("messageType=%s\n", attr_text(si, oid_msgtype));
+	print_attr(si, "messageType", oid_msgtype);
 	st = attr_text(si, oid_status);
 	printf("pkiStatus=%s\n", st != NULL ? (strcmp(st, "0") == 0 ?
 	    "SUCCESS" : strcmp(st, "2") == 0 ? "FAILURE" : strcmp(st, "3") ==
@@ -542,19 +572,22 @@ cmd_open(int argc, char **argv)
 		printf("failInfo=%s\n", fi);
 	if ((ft = attr_text(si, oid_failtext)) != NULL)
 		printf("failInfoText=%s\n", ft);
-	printf("transactionID=%s\n", attr_text(si, oid_tid));
-	printf("recipientNonce=%s\n", attr_text(si, oid_rnonce));
-	printf("senderNonce=%s\n", attr_text(si, oid_snonce));
+	free(fi);
+	free(ft);
+	print_attr(si, "transactionID", oid_tid);
+	print_attr(si, "recipientNonce", oid_rnonce);
+	print_attr(si, "senderNonce", oid_snonce);
 	if (st == NULL || strcmp(st, "0") != 0)
-		return 0;
+		goto out;
 	if (key_path == NULL)
 		die("a SUCCESS reply: give --key (and --cert) to open it");
 	dl = BIO_get_mem_data(content, &d);
 	p = (const unsigned char *)d;
 	env = CMS_ContentInfo_new_ex(legacy, NULL);
+	key = read_key(key_path);
+	cert = cert_path != NULL ? read_cert(cert_path) : NULL;
 	if (d2i_CMS_ContentInfo(&env, &p, dl) == NULL ||
-	    CMS_decrypt(env, read_key(key_path), cert_path != NULL ?
-		read_cert(cert_path) : NULL, NULL, plain, CMS_BINARY) != 1)
+	    CMS_decrypt(env, key, cert, NULL, plain, CMS_BINARY) != 1)
 		die("the pkcsPKIEnvelope does not decrypt with the key");
 	dl = BIO_get_mem_data(plain, &d);
 	p = (const unsigned char *)d;
@@ -566,8 +599,10 @@ cmd_open(int argc, char **argv)
 		X509 *x = sk_X509_value(deg->d.sign->cert, i);
 		FILE *f;
 
-		printf("certificate=%s\n", X509_NAME_oneline(
-		    X509_get_subject_name(x), NULL, 0));
+		char *nm = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+
+		printf("certificate=%s\n", nm);
+		OPENSSL_free(nm);
 		if (out != NULL && (f = fopen(out, i == 0 ? "w" : "a")) !=
 		    NULL) {
 			PEM_write_X509(f, x);
@@ -579,13 +614,26 @@ cmd_open(int argc, char **argv)
 		X509_CRL *crl = sk_X509_CRL_value(deg->d.sign->crl, i);
 		FILE *f;
 
-		printf("crl=%s\n", X509_NAME_oneline(
-		    X509_CRL_get_issuer(crl), NULL, 0));
+		char *nm = X509_NAME_oneline(X509_CRL_get_issuer(crl), NULL, 0);
+
+		printf("crl=%s\n", nm);
+		OPENSSL_free(nm);
 		if (out != NULL && (f = fopen(out, "w")) != NULL) {
 			PEM_write_X509_CRL(f, crl);
 			fclose(f);
 		}
 	}
+	PKCS7_free(deg);
+out:
+	free(st);
+	free(buf);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	CMS_ContentInfo_free(env);
+	CMS_ContentInfo_free(cms);
+	sk_X509_pop_free(ra, X509_free);
+	BIO_free(content);
+	BIO_free(plain);
 	return 0;
 }
 
@@ -721,6 +769,10 @@ cmd_bench(int argc, char **argv)
 	    "rate=%.1f\n", clients, b.ok, b.bad, t1 - t0,
 	    (double)b.ok / (t1 - t0));
 	curl_global_cleanup();
+	for (i = 0; i < (int)b.n; i++)
+		free(b.msgs[i]);
+	free(b.msgs);
+	free(b.lens);
 	return b.bad == 0 ? 0 : 1;
 }
 

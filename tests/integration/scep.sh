@@ -17,7 +17,7 @@
 # scep_client makes the messages the peers never send and opens replies
 # with OpenSSL alone.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 81
+plan 82
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 SC="$CAIRN_BUILDDIR/tests/bench/scep_client"
@@ -349,6 +349,12 @@ check_out "the REST challenge enrolls" "pkiStatus=SUCCESS" cat d7.txt
 # ---- bad input: the right answer, nothing issued, audited --------------------------
 openssl genrsa -out kb.pem 2048 2>/dev/null
 CHB=$(challenge Router)
+openssl req -new -newkey rsa:2048 -nodes -keyout alice.key -subj /CN=alice \
+	-out alice.csr 2>/dev/null
+curl -s --cacert m1/root.pem -u alice:alice-password-1 -o alice.json \
+	-H 'Content-Type: application/pkcs10' --data-binary @alice.csr \
+	"$API/requests?template=ClientAuth"
+python3 -c 'import json; print(json.load(open("alice.json"))["certificate"])' >alice.pem
 n2=$(issued)
 B=(--ra ra.pem --key kb.pem --subject /CN=rb.routers.example.org --challenge "$CHB")
 "$SC" build "${B[@]}" --tamper sig --out bad1.der >/dev/null
@@ -398,6 +404,12 @@ post bad11.der rb11.der >/dev/null
 check_out "a renewal asking for another name: badRequest" \
 	"failInfo=2 failInfoText=RenewalReq: the request's CN" \
 	bash -c "'$SC' open --in rb11.der --ra ra.pem | tr '\n' ' '"
+"$SC" build --type renewal --ra ra.pem --key alice.key --cert alice.pem \
+	--subject /CN=alice --out bad12.der >/dev/null
+post bad12.der rb12.der >/dev/null
+check_out "an account's certificate is not renewed over SCEP: badRequest" \
+	"failInfo=2 failInfoText=RenewalReq: certificate [0-9a-f]+ was not issued over SCEP \(requester alice\)" \
+	bash -c "'$SC' open --in rb12.der --ra ra.pem | tr '\n' ' '"
 check_eq "none of the bad input issued anything" "$n2" "$(issued)"
 "$SC" build "${B[@]}" --cipher aes128 --digest sha512 --out good.der >/dev/null
 post good.der rgood.der >/dev/null
@@ -442,7 +454,7 @@ check_out "no sanitizer complained" "^clean$" bash -c "grep -q Sanitizer serve.l
 check_out "the audit log verifies with the CA's key" "chain intact" \
 	"$SUB" audit verify --data "$S" --out audit.jsonl
 check_out "every refusal is in it with its reason" \
-	"challenge 1 was used already.*webhook refused.*expired at.*was revoked.*does not match challenge.*webhook refused.*did not answer within.*signature does not verify.*another recipient.*0 signers.*not a DER CMS.*not base64.*unknown SCEP operation.*DES-EDE3-CBC is not accepted" \
+	"challenge 1 was used already.*webhook refused.*expired at.*was revoked.*does not match challenge.*webhook refused.*did not answer within.*signature does not verify.*another recipient.*0 signers.*not a DER CMS.*not base64.*unknown SCEP operation.*DES-EDE3-CBC is not accepted.*not issued over SCEP" \
 	bash -c "grep '\"scep refused\"' audit.jsonl | tr '\n' ' '"
 check_out "challenges made and spent, the RA certificates, each audited" \
 	"scep RA certificate.*scep challenge created.*scep challenge used.*scep RA certificate" \

@@ -42,6 +42,7 @@
 
 static struct scep_ra_key ra;
 static OSSL_LIB_CTX *legacy;
+static OSSL_PROVIDER *prov_default, *prov_legacy;
 
 /* A seed: the message, without its door byte.  *get: 1 for GET. */
 static uint8_t *
@@ -100,8 +101,9 @@ setup(void **state)
 	BIO *b;
 
 	legacy = OSSL_LIB_CTX_new();
-	if (legacy == NULL || OSSL_PROVIDER_load(legacy, "default") == NULL ||
-	    OSSL_PROVIDER_load(legacy, "legacy") == NULL)
+	if (legacy == NULL ||
+	    (prov_default = OSSL_PROVIDER_load(legacy, "default")) == NULL ||
+	    (prov_legacy = OSSL_PROVIDER_load(legacy, "legacy")) == NULL)
 		return -1;
 	b = BIO_new_mem_buf(ra_key_pem, -1);
 	ra.pkey = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
@@ -117,6 +119,8 @@ teardown(void **state)
 {
 	EVP_PKEY_free(ra.pkey);
 	X509_free(ra.cert);
+	OSSL_PROVIDER_unload(prov_legacy);
+	OSSL_PROVIDER_unload(prov_default);
 	OSSL_LIB_CTX_free(legacy);
 	return 0;
 }
