@@ -113,6 +113,62 @@
 #define CAIRN_TEMPLATES_MAX 256
 
 /*
+ * Verified passwords remembered by the daemon (sub-ca/account.c), so that
+ * REST clients sending HTTP Basic with every request pay Argon2id's
+ * ~100 ms once, not per request.  Slots: one per account that is active
+ * at once, with room (a collision only costs a fresh Argon2id check).
+ * Seconds: a password stays verified this long; a changed password or a
+ * disabled account ends it at once (the stored hash is in the tag).
+ */
+#define CAIRN_AUTH_CACHE_SLOTS 256
+#define CAIRN_AUTH_CACHE_SEC 300
+
+/*
+ * TPM key attestation (sub-ca/tpm.c).  A TPM structure (TPM2B_PUBLIC,
+ * TPM2B_ATTEST, TPMT_SIGNATURE, credential blob) is under 1 KiB even for
+ * RSA-4096; 4 KiB bounds what a parser is handed.  EK certificates are
+ * 1-2 KiB with their manufacturer extensions; 16 KiB bounds a chain of
+ * a few.  Exchanges in flight: each costs a row until it is finished or
+ * expires; more than this (per CA) is a flood, answered 503-style with
+ * CAIRN_E_STATE.  The EK-key allow-list is a text file of hashes, one a
+ * line; 100,000 TPMs is a large fleet.
+ */
+#define CAIRN_TPM_BLOB_MAX 4096
+#define CAIRN_TPM_EKCERT_MAX (16 * 1024)
+#define CAIRN_TPM_SESSIONS_MAX 10000
+#define CAIRN_TPM_ALLOW_MAX (100000 * 80)
+#define CAIRN_TPM_ROOTS_MAX 256
+
+/*
+ * Web enrollment (sub-ca/webform.c, websession.c, web.c).  Our forms have
+ * at most half a dozen fields: 32 is far beyond, and bounds the table.
+ * Field names are our own short identifiers.  RFC 2046 limits a multipart
+ * boundary to 70 characters; a browser's part carries two headers
+ * (Content-Disposition, Content-Type; webform.c takes no others, each
+ * once) of well under 1 KiB, file names included.
+ */
+#define CAIRN_WEBFORM_FIELDS_MAX 32
+#define CAIRN_WEBFORM_NAME_MAX 64
+#define CAIRN_WEBFORM_BOUNDARY_MAX 70
+#define CAIRN_WEBFORM_PART_HEADER_MAX 1024
+/*
+ * Web sessions live in memory (a restart signs everybody out).  The table
+ * is allocated once: 4096 sessions of ~300 bytes is about 1 MiB, more
+ * people than a CA's web pages serve at once; a full table refuses new
+ * logins (after dropping expired sessions) rather than pushing others
+ * out.  One account keeps at most 8 (its least recently used goes first),
+ * so no one account fills the table.  A session idle for 15 minutes ends
+ * (OWASP's figure for an application of this value), and none lives
+ * longer than 8 hours whatever its use.
+ */
+#define CAIRN_WEB_SESSIONS_MAX 4096
+#define CAIRN_WEB_SESSIONS_PER_ACCOUNT 8
+#define CAIRN_WEB_SESSION_IDLE_SEC (15 * 60)
+#define CAIRN_WEB_SESSION_LIFE_SEC (8 * 3600)
+/* Rows per page in the web pages' lists (requests, certificates). */
+#define CAIRN_WEB_LIST_PAGE 50
+
+/*
  * SCEP (RFC 8894, sub-ca/scep*.c).  A transactionID is a client's own
  * text: base64 of a SHA-1 (28), hex of a SHA-256 (64), a UUID (36); 128
  * is ample.  A challengePassword is a PKCS#9 DirectoryString of at most

@@ -90,17 +90,17 @@ ASN1_INTEGER *profile_serial(void);
 
 /*
  * profile_build: an unsigned v3 certificate for `subject_pub` from `p`,
- * issued by `issuer` (NULL: self-signed, issuer name = subject, AKI = SKI)
- * whose public key is `issuer_pub`.  Extensions: basicConstraints (CA:
+ * issued by `issuer` (NULL: self-signed, issuer name = subject, AKI = SKI).
+ * Extensions: basicConstraints (CA:
  * critical), keyUsage (critical), SKI (RFC 7093 method 1: first 160 bits
- * of SHA-256 of the subjectPublicKey), AKI (the issuer's SKI), EKU,
+ * of SHA-256 of the subjectPublicKey), AKI (the issuer's SKI extension,
+ * else its key's identifier by the same method), EKU,
  * certificatePolicies, CRL DP, AIA, name constraints (critical),
  * ocsp-nocheck.  The serial is `serial` when given, else fresh.
  * *out receives the certificate (X509_free); the caller lints and signs.
  */
 int profile_build(const struct profile *p, EVP_PKEY *subject_pub,
-    X509 *issuer, EVP_PKEY *issuer_pub, const ASN1_INTEGER *serial,
-    X509 **out);
+    X509 *issuer, const ASN1_INTEGER *serial, X509 **out);
 
 /* profile_ski: the RFC 7093 method 1 key identifier of `pub` (20 bytes). */
 int profile_ski(EVP_PKEY *pub, uint8_t out[20]);

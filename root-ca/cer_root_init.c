@@ -136,7 +136,7 @@ ri_run(struct runner *r)
 		goto out;
 	md = ri->profile->md != NULL ? ri->profile->md :
 	    profile_default_md(r->pub);
-	if ((rc = profile_build(ri->profile, r->pub, NULL, NULL, NULL,
+	if ((rc = profile_build(ri->profile, r->pub, NULL, NULL,
 	    &x)) != 0 ||
 	    (rc = lint_cert(x, NULL, NULL, LINT_ROOT)) != 0 ||
 	    (rc = lint_sign_cert(x, r->pkey, r->pub, md)) != 0 ||

@@ -170,7 +170,7 @@ ss_run(struct runner *r)
 		goto out;
 	md = ss->profile->md != NULL ? ss->profile->md :
 	    profile_default_md(r->pub);
-	if ((rc = profile_build(ss->profile, sub_pub, ss->issuer, r->pub,
+	if ((rc = profile_build(ss->profile, sub_pub, ss->issuer,
 	    NULL, &x)) != 0 ||
 	    (rc = lint_cert(x, ss->issuer, r->pub, LINT_SUBCA)) != 0 ||
 	    (rc = lint_sign_cert(x, r->pkey, r->pub, md)) != 0 ||

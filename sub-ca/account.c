@@ -4,16 +4,20 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <argon2.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "lib/error.h"
+#include "lib/limits.h"
 #include "lib/util.h"
 #include "sub-ca/account.h"
 
@@ -222,6 +226,85 @@ account_group(struct ca *ca, const char *name, const char *group,
 	    "group added", "account", name, "group", group), who, r);
 }
 
+/*
+ * Verified credentials.  Argon2id is meant to be slow (~100 ms and 64 MiB
+ * per check): right for a login, ruinous when a REST client sends Basic
+ * credentials with every request.  So a credential that verified is
+ * remembered for CAIRN_AUTH_CACHE_SEC as HMAC-SHA256 under a key made
+ * afresh by each process (never written anywhere) over the account name,
+ * the stored Argon2id hash and the password.  The stored hash is part of
+ * the tag, and it is read from the store on every request, so a changed
+ * password or a disabled account takes effect at once; a wrong password
+ * is never remembered and always costs a full Argon2id check.
+ */
+struct verified {
+	uint8_t tag[32];
+	long long until;
+};
+static struct verified verified[CAIRN_AUTH_CACHE_SLOTS];
+static uint8_t verified_key[32];
+static int verified_ready;
+static pthread_mutex_t verified_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+verified_tag(const char *name, const char *hash, const char *pw,
+    uint8_t tag[32])
+{
+	uint8_t buf[1024];
+	size_t n = strlen(name) + 1, m = strlen(hash) + 1, k = strlen(pw);
+	unsigned len = 32;
+	int ok;
+
+	if (n + m + k > sizeof(buf))
+		return 0;       /* not remembered: always a full check */
+	if (!verified_ready) {
+		if (RAND_bytes(verified_key, sizeof(verified_key)) != 1)
+			return 0;
+		verified_ready = 1;
+	}
+	memcpy(buf, name, n);
+	memcpy(buf + n, hash, m);
+	memcpy(buf + n + m, pw, k);
+	ok = HMAC(EVP_sha256(), verified_key, sizeof(verified_key), buf,
+	    n + m + k, tag, &len) != NULL;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return ok;
+}
+
+static int
+verified_lookup(const char *name, const char *hash, const char *pw)
+{
+	uint8_t tag[32];
+	struct verified *v;
+	int hit = 0;
+
+	pthread_mutex_lock(&verified_mu);
+	if (verified_tag(name, hash, pw, tag)) {
+		v = &verified[tag[0] % CAIRN_AUTH_CACHE_SLOTS];
+		hit = v->until > store_now() &&
+		    CRYPTO_memcmp(v->tag, tag, sizeof(tag)) == 0;
+	}
+	pthread_mutex_unlock(&verified_mu);
+	OPENSSL_cleanse(tag, sizeof(tag));
+	return hit;
+}
+
+static void
+verified_insert(const char *name, const char *hash, const char *pw)
+{
+	uint8_t tag[32];
+	struct verified *v;
+
+	pthread_mutex_lock(&verified_mu);
+	if (verified_tag(name, hash, pw, tag)) {
+		v = &verified[tag[0] % CAIRN_AUTH_CACHE_SLOTS];
+		memcpy(v->tag, tag, sizeof(tag));
+		v->until = store_now() + CAIRN_AUTH_CACHE_SEC;
+	}
+	pthread_mutex_unlock(&verified_mu);
+	OPENSSL_cleanse(tag, sizeof(tag));
+}
+
 int
 account_password_check(struct ca *ca, const char *name, const char *pw)
 {
@@ -247,8 +330,14 @@ account_password_check(struct ca *ca, const char *name, const char *pw)
 		return cairn_error(CAIRN_E_AUTH, "wrong account name or "
 		    "password");
 	}
+	if (verified_lookup(name, hash, pw)) {
+		free(hash);
+		return 0;
+	}
 	r = argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK ? 0 :
 	    cairn_error(CAIRN_E_AUTH, "wrong account name or password");
+	if (r == 0)
+		verified_insert(name, hash, pw);
 	free(hash);
 	return r;
 }

@@ -82,8 +82,8 @@ parse_listen(const char *s, char **addr, unsigned short *port)
 }
 
 static const char *const top_keys[] = { "key", "module", "pin_file",
-	"store", "templates", "listen", "urls", "crl", "roles", "tls",
-	"scep", /* read by sub-ca/scep.c (scep_config_load) */
+	"store", "templates", "listen", "urls", "crl", "roles", "tls", "tpm",
+	"scep", /* read by sub-ca/scep_ra.c (scep_config_load) */
 	NULL };
 static const char *const listen_keys[] = { "https", "http", "threads",
 	NULL };
@@ -91,6 +91,8 @@ static const char *const url_keys[] = { "crl", "ca_issuers", NULL };
 static const char *const crl_keys[] = { "validity", "period", NULL };
 static const char *const role_keys[] = { "separation", NULL };
 static const char *const tls_keys[] = { "names", NULL };
+static const char *const tpm_keys[] = { "ek_roots", "ek_allow",
+	"session_lifetime", NULL };
 
 static void
 want_listen(struct cfg_check *chk, const struct cfg_node *m,
@@ -119,10 +121,14 @@ load_config(struct ca *ca)
 
 	ca_path(ca, path, CA_CONFIG);
 	if ((r = cfg_load_file(path, &doc, &errs)) != 0) {
-		if (r == CAIRN_E_IO)
+		if (r == CAIRN_E_IO) {
+			/* The file's own problem, and what to do about it. */
+			cfg_errors_detail(&errs);
+			cfg_errors_free(&errs);
 			r = cairn_error_prefix(r, "reading the configuration "
-			    "(run \"cairn-sub init --data %s\" to make one): ",
-			    ca->dir);
+			    "(is %s a cairn-sub data directory? \"cairn-sub "
+			    "init --data %s\" makes one): ", ca->dir, ca->dir);
+		}
 		goto out;
 	}
 	chk.doc = doc;
@@ -187,6 +193,21 @@ load_config(struct ca *ca)
 		profile_strv_add(&c->tls_names, "localhost");
 		profile_strv_add(&c->tls_names, "127.0.0.1");
 	}
+
+	/* TPM key attestation (sub-ca/tpm.c, docs/tpm-attestation.md). */
+	m = cfg_want_map(&chk, root, "tpm", 0);
+	if (m != NULL)
+		cfg_keys(&chk, m, tpm_keys);
+	if ((s = cfg_want_str(&chk, m, "ek_roots", 0, NULL)) != NULL)
+		c->tpm_ek_roots = dup_path(ca->dir, s);
+	if ((s = cfg_want_str(&chk, m, "ek_allow", 0, NULL)) != NULL)
+		c->tpm_ek_allow = dup_path(ca->dir, s);
+	c->tpm_session_lifetime = cfg_want_duration(&chk, m,
+	    "session_lifetime", 0, 300);
+	if (c->tpm_session_lifetime > 3600)
+		cfg_fail(&chk, cfg_get(m, "session_lifetime"),
+		    "session_lifetime: at most 1h (a nonce that lives longer "
+		    "is not fresh)");
 
 	if (errs.n > 0) {
 		r = CAIRN_E_CONFIG;
@@ -327,6 +348,8 @@ ca_close(struct ca *ca)
 	strv_free(c->tls_names);
 	free(c->crl_url);
 	free(c->ca_issuers_url);
+	free(c->tpm_ek_roots);
+	free(c->tpm_ek_allow);
 	store_close(ca->store);
 	template_set_free(ca->templates);
 	EVP_PKEY_free(ca->signer);

@@ -64,6 +64,12 @@ struct ca_config {
 	long long crl_validity;  /* seconds: nextUpdate - thisUpdate */
 	long long crl_period;    /* seconds between scheduled CRLs */
 	int separation;          /* role separation on */
+	/* TPM key attestation (sub-ca/tpm.c): trusted TPM manufacturer
+	 * (EK) roots and intermediates, the EK public-key allow-list (NULL:
+	 * none), how long an exchange may take between its two rounds. */
+	char *tpm_ek_roots;      /* directory, absolute */
+	char *tpm_ek_allow;      /* file, absolute */
+	long long tpm_session_lifetime;  /* seconds */
 };
 
 struct ca {
@@ -138,14 +144,20 @@ struct issue_req {
 	const char *template_name;
 	const struct actor *who;
 	const char *via;        /* "rest", "web", "cli", ... for the record */
-	/* Optional (NULL: none): called inside the transaction that records
-	 * the new request (its row id in `request_id`), before it commits,
-	 * so that a front end spends a one-time credential (a SCEP
+	/* TPM key attestation (sub-ca/tpm.c): the one TPL_TRUST_* level the
+	 * front end verified for the CSR's key, 0 for none.  The core checks
+	 * it against the template and records it as an issuance-policy OID
+	 * (template_attest). */
+	unsigned attested;
+	/* Optional (NULL: none): called inside the record of the new
+	 * request (its row id in `request_id`; a store_run() job's
+	 * savepoint, or the pending request's transaction), before it
+	 * commits, so that a front end spends a one-time credential (a SCEP
 	 * challenge) and records its own reference to the request atomically
 	 * with it: the credential is spent if and only if the request is
-	 * recorded.  The store is locked (store_db() and store_audit() may
-	 * be used).  A non-zero return (never CAIRN_E_EXISTS) rolls the
-	 * transaction back, nothing is signed, and issue_submit returns it. */
+	 * recorded.  store_db() and store_audit() may be used.  A non-zero
+	 * return (never CAIRN_E_EXISTS) undoes the record, nothing is
+	 * signed, and issue_submit returns it. */
 	int (*on_record)(void *arg, struct ca *ca, long long request_id);
 	void *on_record_arg;
 };

@@ -28,6 +28,7 @@
 #include "sub-ca/account.h"
 #include "sub-ca/scep.h"
 #include "sub-ca/sub.h"
+#include "sub-ca/tpm.h"
 #include "sub-ca/web.h"
 
 int
@@ -227,16 +228,16 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 		    "administration are over HTTPS");
 		return;
 	}
+	if (strncmp(req->path, "/api/v1/attest/", 15) == 0) {
+		tpm_handle(srv, req, resp); /* TPM key attestation */
+		return;
+	}
 	if (strncmp(req->path, "/api/v1/", 8) == 0) {
 		rest_handle(srv, req, resp);
 		return;
 	}
-	if (strcmp(req->path, "/") == 0) {
-		http_resp_text(resp, 200, "text/plain; charset=utf-8",
-		    "Cairn issuing CA. REST: /api/v1/ (docs/cairn-sub.md); CRL: "
-		    "/crl/ca.crl; CA: /ca/ca.der, /ca/chain.pem\n");
+	if (web_handle(srv, req, resp))
 		return;
-	}
 	http_resp_text(resp, 404, NULL, "not found\n");
 }
 
@@ -401,6 +402,8 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    (r = cairn_read_file(ca_path(srv.ca, ca_pem_path, "ca.pem"),
 		1 << 16, &ca_pem, &len)) != 0)
 		goto out;
+	if ((r = web_start(&srv)) != 0)
+		goto out;
 	memset(l, 0, sizeof(l));
 	l[0].addr = srv.ca->cfg.https_addr;
 	l[0].port = srv.ca->cfg.https_port;
@@ -430,11 +433,13 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    NULL)) != 0)
 		goto out;
 	printf("cairn-sub serving (pid %ld)\n"
+	    "  Web:       https://%s:%u/certsrv/\n"
 	    "  REST:      https://%s:%u/api/v1/\n"
 	    "  CRL:       %s\n"
 	    "  CA (AIA):  %s\n"
 	    "  plain HTTP (CRL and CA only): http://%s:%u/\n"
 	    "stop with SIGTERM (kill %ld) or Ctrl-C\n", (long)getpid(),
+	    srv.ca->cfg.https_addr, http_port(http, 0),
 	    srv.ca->cfg.https_addr, http_port(http, 0),
 	    srv.ca->cfg.crl_url ? srv.ca->cfg.crl_url : "-",
 	    srv.ca->cfg.ca_issuers_url ? srv.ca->cfg.ca_issuers_url : "-",
@@ -472,6 +477,13 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	if ((r = ca_audit_event(srv.ca, "daemon stopped", me.name, NULL)) ==
 	    0)
 		r = checkpoint_if_new(srv.ca, &cp_seq);
+	{
+		unsigned long long jobs, commits;
+
+		store_stats(srv.ca->store, &jobs, &commits);
+		printf("cairn-sub: %llu issuance records in %llu commits "
+		    "(group commit)\n", jobs, commits);
+	}
 	printf("cairn-sub: stopped\n");
 out:
 	http_stop(http);
@@ -481,6 +493,7 @@ out:
 	free(ca_pem);
 	scep_close(srv.scep);
 	X509_STORE_free(srv.trust);
+	web_stop(&srv);
 	ca_close(srv.ca);
 	actor_clear(&me);
 	return r == 0 ? CAIRN_EXIT_OK : cairn_cli_fail(r);

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,137 +176,149 @@ asn1_epoch(const ASN1_TIME *t)
 	return (long long)timegm(&tm);
 }
 
+/* What record_intent and record_issued hand to store_run(). */
+struct record {
+	struct ca *ca;
+	struct intent *in;
+	X509 *x;
+	const char *serial;
+	const uint8_t *bytes;   /* intent: the TBS; issued: the DER */
+	size_t len;
+	const char *subject;
+	char hash[65];          /* SHA-256 of bytes, hex */
+};
+
+static int
+intent_job(struct store *s, void *arg)
+{
+	struct record *rc = arg;
+	struct intent *in = rc->in;
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+	int r;
+
+	if (in->request_id == 0) {
+		if ((r = insert_request(rc->ca, in, "issuing",
+		    &in->request_id)) != 0)
+			return r;
+		/* The front end's part of the same record (issue_req's
+		 * on_record: a SCEP challenge spent), rolled back with it. */
+		if (in->on_record != NULL && (r = in->on_record(
+		    in->on_record_arg, rc->ca, in->request_id)) != 0)
+			return r;
+	}
+	if (sqlite3_prepare_v2(store_db(s), "INSERT INTO certs "
+	    "(serial, request_id, status, tbs, subject, not_before, "
+	    "not_after, template, template_digest, requester, created) VALUES "
+	    "(?, ?, 'intended', ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, rc->serial, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, in->request_id) ||
+	    sqlite3_bind_blob(st, 3, rc->bytes, (int)rc->len, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, rc->subject, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, asn1_epoch(X509_get0_notBefore(rc->x))) ||
+	    sqlite3_bind_int64(st, 6, asn1_epoch(X509_get0_notAfter(rc->x))) ||
+	    sqlite3_bind_text(st, 7, in->template_name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 8, in->template_digest, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 9, in->requester, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 10, store_now())) {
+		r = store_err(s, "recording the intent");
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sqlite3_extended_errcode(store_db(s)) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY ? cairn_error(CAIRN_E_EXISTS,
+		    "serial %s exists", rc->serial) :
+		    store_err(s, "recording the intent");
+		goto out;
+	}
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "event", "intent", "actor", in->requester, "request",
+	    (json_int_t)in->request_id, "serial", rc->serial, "subject",
+	    rc->subject, "template", in->template_name, "template_digest",
+	    in->template_digest, "tbs_sha256", rc->hash, "via", in->via);
+	r = o == NULL ? cairn_error(CAIRN_E_NOMEM, "out of memory") :
+	    store_audit(s, o);
+out:
+	sqlite3_finalize(st);
+	json_decref(o);
+	return r;
+}
+
 /*
  * Record the intent: the request (when new), the certificate row at
- * 'intended' with its TBS bytes, and the audit record, committed.  A
- * serial that exists already (1 in 2^127, or a broken RNG) is
- * CAIRN_E_EXISTS and the caller draws again.
+ * 'intended' with its TBS bytes, and the audit record, committed (with
+ * other threads' records: store_run).  A serial that exists already (1 in
+ * 2^127, or a broken RNG) is CAIRN_E_EXISTS and the caller draws again;
+ * a request row this job inserted is then rolled back with it.
  */
 static int
 record_intent(struct ca *ca, struct intent *in, X509 *x, const char *serial,
     const uint8_t *tbs, size_t tbslen)
 {
-	sqlite3_stmt *st = NULL;
-	char tbs_hash[65], *subject = name_text(X509_get_subject_name(x));
-	json_t *o = NULL;
-	int r, inserted = 0;
+	struct record rc = { ca, in, x, serial, tbs, tbslen, NULL, "" };
+	char *subject = name_text(X509_get_subject_name(x));
+	long long id = in->request_id;
+	int r;
 
-	sha256_hex_of(tbs, tbslen, tbs_hash);
-	if ((r = store_begin(ca->store)) != 0)
-		goto out;
-	if (in->request_id == 0) {
-		if ((r = insert_request(ca, in, "issuing",
-		    &in->request_id)) != 0)
-			goto fail;
-		inserted = 1;
-		if (in->on_record != NULL && (r = in->on_record(
-		    in->on_record_arg, ca, in->request_id)) != 0)
-			goto fail;
-	}
-	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO certs "
-	    "(serial, request_id, status, tbs, subject, not_before, "
-	    "not_after, template, template_digest, requester, created) VALUES "
-	    "(?, ?, 'intended', ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 2, in->request_id) ||
-	    sqlite3_bind_blob(st, 3, tbs, (int)tbslen, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 4, subject != NULL ? subject : "", -1,
-		SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, asn1_epoch(X509_get0_notBefore(x))) ||
-	    sqlite3_bind_int64(st, 6, asn1_epoch(X509_get0_notAfter(x))) ||
-	    sqlite3_bind_text(st, 7, in->template_name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 8, in->template_digest, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 9, in->requester, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 10, store_now())) {
-		r = store_err(ca->store, "recording the intent");
-		goto fail;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = sqlite3_extended_errcode(store_db(ca->store)) ==
-		    SQLITE_CONSTRAINT_PRIMARYKEY ? cairn_error(CAIRN_E_EXISTS,
-		    "serial %s exists", serial) :
-		    store_err(ca->store, "recording the intent");
-		goto fail;
-	}
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "event", "intent", "actor", in->requester, "request",
-	    (json_int_t)in->request_id, "serial", serial, "subject",
-	    subject != NULL ? subject : "", "template", in->template_name,
-	    "template_digest", in->template_digest, "tbs_sha256", tbs_hash,
-	    "via", in->via);
-	if (o == NULL) {
-		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	if ((r = store_audit(ca->store, o)) != 0)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	r = store_commit(ca->store);
-	goto out;
-fail:
-	sqlite3_finalize(st);
-	st = NULL;
-	store_rollback(ca->store);
-	/* The request row went with the rollback: a retry (another serial)
-	 * inserts it again, and spends the front end's credential again. */
-	if (inserted)
-		in->request_id = 0;
-out:
-	json_decref(o);
+	rc.subject = subject != NULL ? subject : "";
+	sha256_hex_of(tbs, tbslen, rc.hash);
+	if ((r = store_run(ca->store, intent_job, &rc)) != 0)
+		in->request_id = id;
 	free(subject);
 	return r;
 }
 
 static int
-record_issued(struct ca *ca, const struct intent *in, X509 *x,
+issued_job(struct store *s, void *arg)
+{
+	struct record *rc = arg;
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(store_db(s), "UPDATE certs SET status "
+	    "= 'issued', der = ? WHERE serial = ? AND status = 'intended'",
+	    -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 1, rc->bytes, (int)rc->len, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, rc->serial, -1, SQLITE_STATIC) ||
+	    sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_changes(store_db(s)) != 1) {
+		r = store_err(s, "recording the certificate");
+		goto out;
+	}
+	if ((r = set_request(rc->ca, rc->in->request_id, "issued", rc->serial,
+	    NULL, NULL)) != 0)
+		goto out;
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "issued",
+	    "actor", rc->in->requester, "request",
+	    (json_int_t)rc->in->request_id, "serial", rc->serial,
+	    "cert_sha256", rc->hash);
+	r = o == NULL ? cairn_error(CAIRN_E_NOMEM, "out of memory") :
+	    store_audit(s, o);
+out:
+	sqlite3_finalize(st);
+	json_decref(o);
+	return r;
+}
+
+/* Record the signed certificate and its audit record, committed before
+ * anyone sees it (with other threads' records: store_run). */
+static int
+record_issued(struct ca *ca, struct intent *in, X509 *x,
     const char *serial)
 {
-	sqlite3_stmt *st = NULL;
+	struct record rc = { ca, in, x, serial, NULL, 0, NULL, "" };
 	uint8_t *der = NULL;
-	char hash[65];
-	json_t *o = NULL;
 	int len, r;
 
 	if ((len = i2d_X509(x, &der)) <= 0)
 		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the "
 		    "certificate");
-	sha256_hex_of(der, (size_t)len, hash);
-	if ((r = store_begin(ca->store)) != 0)
-		goto out;
-	if (sqlite3_prepare_v2(store_db(ca->store), "UPDATE certs SET status "
-	    "= 'issued', der = ? WHERE serial = ? AND status = 'intended'",
-	    -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 1, der, len, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC) ||
-	    sqlite3_step(st) != SQLITE_DONE ||
-	    sqlite3_changes(store_db(ca->store)) != 1) {
-		r = store_err(ca->store, "recording the certificate");
-		goto fail;
-	}
-	if ((r = set_request(ca, in->request_id, "issued", serial, NULL,
-	    NULL)) != 0)
-		goto fail;
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "issued",
-	    "actor", in->requester, "request", (json_int_t)in->request_id,
-	    "serial", serial, "cert_sha256", hash);
-	if (o == NULL) {
-		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	if ((r = store_audit(ca->store, o)) != 0)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	r = store_commit(ca->store);
-	goto out;
-fail:
-	sqlite3_finalize(st);
-	st = NULL;
-	store_rollback(ca->store);
-out:
-	json_decref(o);
+	rc.bytes = der;
+	rc.len = (size_t)len;
+	sha256_hex_of(der, (size_t)len, rc.hash);
+	r = store_run(ca->store, issued_job, &rc);
 	OPENSSL_free(der);
 	return r;
 }
@@ -334,6 +347,23 @@ record_failure(struct ca *ca, const struct intent *in, int why)
 	cairn_error(why, "%s", saved);
 }
 
+/*
+ * Failpoints for the crash tests (tests/integration/durability.sh): when
+ * CAIRN_TEST_FAILPOINT names this point, the process dies at once with
+ * SIGKILL, as a power cut or the OOM killer would stop it, leaving the
+ * store as that moment left it.  Points: before-intent, after-intent
+ * (committed, not signed), after-sign (signed, not recorded), after-store
+ * (recorded, not yet released to the client).
+ */
+static void
+failpoint(const char *name)
+{
+	const char *fp = getenv("CAIRN_TEST_FAILPOINT");
+
+	if (fp != NULL && strcmp(fp, name) == 0)
+		raise(SIGKILL);
+}
+
 /* Steps 2 to 6 for a profile that policy has produced. */
 static int
 build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
@@ -353,7 +383,7 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 		x = NULL;
 		OPENSSL_free(tbs);
 		tbs = NULL;
-		if ((r = profile_build(p, subject_pub, ca->cert, ca->pub, NULL,
+		if ((r = profile_build(p, subject_pub, ca->cert, NULL,
 		    &x)) != 0 ||
 		    (r = lint_cert(x, ca->cert, ca->pub, role)) != 0) {
 			record_failure(ca, in, r);
@@ -368,12 +398,14 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 			goto out;
 		}
 		ca_serial_of(x, serial);
+		failpoint("before-intent");
 		r = record_intent(ca, in, x, serial, tbs, (size_t)tbslen);
 		if (r != CAIRN_E_EXISTS)
 			break;
 	}
 	if (r != 0)
 		goto out;
+	failpoint("after-intent");
 	/* The signature is checked against the bytes the intent recorded,
 	 * not against a second trial signature. */
 	if ((r = lint_sign_cert_as(x, ca->signer, ca->pub, ca->md, tbs,
@@ -381,8 +413,10 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 		record_failure(ca, in, r);
 		goto out;
 	}
+	failpoint("after-sign");
 	if ((r = record_issued(ca, in, x, serial)) != 0)
 		goto out;
+	failpoint("after-store");
 	*out = x; /* transferred: committed, may be released */
 	x = NULL;
 out:
@@ -430,7 +464,9 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 	if ((p = profile_new()) == NULL)
 		return cairn_error(CAIRN_E_NOMEM, "out of memory");
 	if ((r = template_apply(t, &id, rq->csr, store_now(), p,
-	    &res->notes)) != 0 || (r = ca_fill(ca, p)) != 0) {
+	    &res->notes)) != 0 ||
+	    (r = template_attest(t, rq->attested, p)) != 0 ||
+	    (r = ca_fill(ca, p)) != 0) {
 		audit_refusal(ca, rq, r);
 		goto out;
 	}

@@ -65,7 +65,7 @@ static const struct cairn_cmd commands[] = {
 	    "  --root CERT    the root certificate (first import only)\n",
 	    cmd_import },
 	{ "serve", NULL, "run the CA daemon",
-	    "Usage: cairn-sub serve --data DIR [--foreground]\n"
+	    "Usage: cairn-sub serve --data DIR [--pid-file FILE]\n"
 	    "\n"
 	    "Serve REST and web enrollment over HTTPS, and the CRL and CA\n"
 	    "certificate over HTTP, as the configuration says. On first start the\n"

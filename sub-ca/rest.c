@@ -442,3 +442,17 @@ rest_handle(struct server *srv, const struct http_request *req,
 	}
 	actor_clear(&who);
 }
+
+/* For the other JSON front ends (sub-ca/tpm.c): the same answers. */
+void
+rest_fail(struct http_response *resp, int r)
+{
+	fail(resp, r);
+}
+
+void
+rest_reply_issued(struct server *srv, struct http_response *resp,
+    struct issue_result *res)
+{
+	issued_reply(srv, resp, res);
+}

@@ -16,13 +16,30 @@
 
 #include "lib/audit.h"
 #include "lib/error.h"
+#include "lib/limits.h"
 #include "lib/util.h"
 #include "sub-ca/store.h"
+
+/* A job of store_run(), on its caller's stack. */
+struct job {
+	store_job_fn fn;
+	void *arg;
+	int r;
+	int done;
+	char msg[CAIRN_ERRMSG_MAX];
+	struct job *next;
+};
 
 struct store {
 	sqlite3 *db;
 	pthread_mutex_t mu;
 	char *path;
+	/* group commit: jobs waiting, and whether a thread leads a batch */
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct job *queue, **qtail;
+	int leading;
+	unsigned long long jobs, commits;
 };
 
 /*
@@ -98,6 +115,25 @@ static const char *const migrations[] = {
 	"CREATE TABLE audit ("
 	"  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
 	"  line TEXT NOT NULL);",
+	/* TPM key attestation (sub-ca/tpm.c): exchanges between their two
+	 * rounds.  A row is 'open' until its second round, which marks it
+	 * 'used' before checking anything (single use); `secret_sha256` is
+	 * the hash of the credential secret, never the secret. */
+	"CREATE TABLE tpm_sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  template TEXT NOT NULL,"
+	"  trust TEXT NOT NULL,"
+	"  csr BLOB NOT NULL,"
+	"  ak_pub BLOB NOT NULL,"
+	"  key_pub BLOB NOT NULL,"
+	"  ek_sha256 TEXT NOT NULL,"
+	"  nonce BLOB NOT NULL,"
+	"  secret_sha256 BLOB NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('open', 'used')));"
+	"CREATE INDEX tpm_sessions_expires ON tpm_sessions(expires);",
 	/* SCEP (sub-ca/scep*.c): one-time challenges, stored as the SHA-256
 	 * of the secret (a dynamic challenge a webhook vouched for is kept as
 	 * spent, so it cannot be replayed); the RA keys in the CA's token,
@@ -249,6 +285,9 @@ store_open(const char *path, struct store **out)
 		return cairn_error(CAIRN_E_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->qmu, NULL);
+	pthread_cond_init(&s->qcv, NULL);
+	s->qtail = &s->queue;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		r = store_err(s, path);
@@ -276,6 +315,8 @@ store_close(struct store *s)
 		return;
 	sqlite3_close_v2(s->db);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->qmu);
+	pthread_cond_destroy(&s->qcv);
 	free(s->path);
 	free(s);
 }
@@ -333,6 +374,101 @@ store_rollback(struct store *s)
 {
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* One job of a batch, under its own savepoint. */
+static void
+run_job(struct store *s, struct job *j)
+{
+	cairn_error_clear();
+	if (sqlite3_exec(s->db, "SAVEPOINT job", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		j->r = store_err(s, "starting a savepoint");
+	} else if ((j->r = j->fn(s, j->arg)) != 0) {
+		sqlite3_exec(s->db, "ROLLBACK TO job", NULL, NULL, NULL);
+		sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL);
+	} else if (sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		j->r = store_err(s, "releasing a savepoint");
+		sqlite3_exec(s->db, "ROLLBACK TO job", NULL, NULL, NULL);
+		sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL);
+	}
+	if (j->r != 0)
+		snprintf(j->msg, sizeof(j->msg), "%s", cairn_errmsg(j->r));
+}
+
+/* Run the jobs from `batch` in one transaction, and commit once. */
+static void
+run_batch(struct store *s, struct job *batch)
+{
+	struct job *j;
+	int r;
+
+	if ((r = store_begin(s)) != 0) {
+		for (j = batch; j != NULL; j = j->next) {
+			j->r = r;
+			snprintf(j->msg, sizeof(j->msg), "%s", cairn_errmsg(r));
+		}
+		return;
+	}
+	for (j = batch; j != NULL; j = j->next)
+		run_job(s, j);
+	if ((r = store_commit(s)) != 0)
+		for (j = batch; j != NULL; j = j->next)
+			if (j->r == 0) {
+				j->r = r;
+				snprintf(j->msg, sizeof(j->msg), "%s",
+				    cairn_errmsg(r));
+			}
+}
+
+int
+store_run(struct store *s, store_job_fn fn, void *arg)
+{
+	struct job j, *batch, *k;
+
+	memset(&j, 0, sizeof(j));
+	j.fn = fn;
+	j.arg = arg;
+	pthread_mutex_lock(&s->qmu);
+	*s->qtail = &j;
+	s->qtail = &j.next;
+	while (!j.done) {
+		if (s->leading) {
+			pthread_cond_wait(&s->qcv, &s->qmu);
+			continue;
+		}
+		/* Lead: take every job queued so far (ours among them, as
+		 * ours is not done), run them, and hand the results back. */
+		s->leading = 1;
+		batch = s->queue;
+		s->queue = NULL;
+		s->qtail = &s->queue;
+		pthread_mutex_unlock(&s->qmu);
+		run_batch(s, batch);
+		pthread_mutex_lock(&s->qmu);
+		s->commits++;
+		for (k = batch; k != NULL; k = k->next) {
+			k->done = 1;
+			s->jobs++;
+		}
+		s->leading = 0;
+		pthread_cond_broadcast(&s->qcv);
+	}
+	pthread_mutex_unlock(&s->qmu);
+	if (j.r != 0)
+		return cairn_error(j.r, "%s", j.msg);
+	return 0;
+}
+
+void
+store_stats(struct store *s, unsigned long long *jobs,
+    unsigned long long *commits)
+{
+	pthread_mutex_lock(&s->qmu);
+	*jobs = s->jobs;
+	*commits = s->commits;
+	pthread_mutex_unlock(&s->qmu);
 }
 
 /* The head of the chain as the table has it now. */

@@ -31,13 +31,11 @@
 
 struct store;
 
-/* The schema version this program writes. */
-#define STORE_SCHEMA_VERSION 1
-
 /*
  * store_open: open (creating, mode 0600) and migrate the store at `path`.
  * Refuses a symlink, a file writable by group or others, and a store whose
- * schema is newer than STORE_SCHEMA_VERSION.  Errors: CAIRN_E_STORE with
+ * schema is newer than this program's (the number of migrations in
+ * store.c, which PRAGMA user_version records).  Errors: CAIRN_E_STORE with
  * SQLite's message and what to do, CAIRN_E_IO.
  */
 int store_open(const char *path, struct store **out);
@@ -63,6 +61,26 @@ void store_unlock(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+
+/*
+ * store_run: run `fn(s, arg)` inside a write transaction, durably
+ * committed when store_run returns 0: the group commit of the issuance
+ * path.  Threads that call store_run while a commit is in progress queue
+ * their jobs; the next thread to lead runs every queued job in one
+ * transaction, each under a SAVEPOINT of its own, and commits (one fsync)
+ * for all.  A job whose fn fails has its own changes rolled back, and its
+ * caller gets fn's result and message; the others commit.  When the
+ * shared COMMIT fails, every job of the batch gets CAIRN_E_STORE.
+ * fn runs on whichever thread leads: it must use only `s`, `arg` and
+ * cairn_error() (the message is carried back to the caller's thread),
+ * and must not call store_begin/commit/rollback/lock.
+ */
+typedef int (*store_job_fn)(struct store *s, void *arg);
+int store_run(struct store *s, store_job_fn fn, void *arg);
+
+/* store_stats: jobs run by store_run, and the transactions they took. */
+void store_stats(struct store *s, unsigned long long *jobs,
+    unsigned long long *commits);
 
 /*
  * store_audit: append a record with `fields` to the audit chain, inside

@@ -50,7 +50,7 @@
 static const char *const top_keys[] = { "template", "version",
 	"description", "validity", "approval", "enroll", "keys", "key_usage",
 	"extended_key_usage", "policies", "ocsp_nocheck", "subject", "san",
-	"csr_extensions", NULL };
+	"csr_extensions", "attestation", "attestation_trust", NULL };
 static const char *const froms[] = { "request", "account", NULL };
 static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "abcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -141,6 +141,20 @@ static const struct {
 	    "it makes the certificate a precertificate" },
 };
 #define N_OWNED (sizeof(owned_exts) / sizeof(owned_exts[0]))
+
+/* TPM key attestation: the names in templates, and the issuance-policy
+ * OIDs that record each trust level (AD CS's: docs/tpm-attestation.md). */
+static const char *const attest_names[] = { "none", "preferred",
+	"required", NULL };
+static const struct {
+	unsigned bit;
+	const char *name, *oid;
+} trust_levels[] = {
+	{ TPL_TRUST_EK_CERT, "ek-certificate", "1.3.6.1.4.1.311.21.30" },
+	{ TPL_TRUST_EK_KEY, "ek-key", "1.3.6.1.4.1.311.21.31" },
+	{ TPL_TRUST_USER, "user-credentials", "1.3.6.1.4.1.311.21.32" },
+};
+#define N_TRUST (sizeof(trust_levels) / sizeof(trust_levels[0]))
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -719,6 +733,49 @@ load_san_rule(struct cfg_check *chk, const struct cfg_node *san,
 	sr->include_cn = cfg_want_bool(chk, m, "include_cn", 0, 0);
 }
 
+/* attestation and attestation_trust (template.h). */
+static void
+load_attestation(struct cfg_check *chk, const struct cfg_node *root,
+    struct template *t)
+{
+	const struct cfg_node *seq;
+	const char *s;
+	size_t n = 0, i, k;
+	int a;
+
+	/* -1 (reported already) reads as none. */
+	a = cfg_want_enum(chk, root, "attestation", 0, attest_names,
+	    TPL_ATTEST_NONE);
+	t->attestation = a > 0 ? (enum tpl_attest)a : TPL_ATTEST_NONE;
+	for (seq = strlist(chk, root, "attestation_trust", 0, &n), i = 0;
+	    seq != NULL && i < n; i++) {
+		s = cfg_scalar(cfg_item(seq, i));
+		for (k = 0; k < N_TRUST; k++)
+			if (strcmp(trust_levels[k].name, s) == 0)
+				break;
+		if (k == N_TRUST)
+			cfg_fail(chk, cfg_item(seq, i), "attestation_trust: "
+			    "\"%s\" is not one of ek-certificate, ek-key, "
+			    "user-credentials", s);
+		else
+			t->attest_trust |= trust_levels[k].bit;
+	}
+	if (t->attestation == TPL_ATTEST_NONE && seq != NULL)
+		cfg_fail(chk, seq, "attestation_trust without attestation: "
+		    "set attestation: required or preferred, or remove it");
+	else if (t->attestation != TPL_ATTEST_NONE && t->attest_trust == 0 &&
+	    (seq == NULL || n == 0))
+		cfg_fail(chk, cfg_get(root, "attestation"), "attestation: %s "
+		    "needs attestation_trust: the levels accepted, of "
+		    "ek-certificate, ek-key, user-credentials",
+		    attest_names[t->attestation]);
+	if (t->attestation != TPL_ATTEST_NONE && t->approval)
+		cfg_fail(chk, cfg_get(root, "attestation"), "attestation with "
+		    "approval: true is not supported: the TPM's evidence is "
+		    "checked when the request arrives and is not kept for a "
+		    "later approval");
+}
+
 /* The lints that look at the template as a whole (template.h). */
 static void
 lint(struct cfg_check *chk, const struct cfg_node *root, struct template *t)
@@ -855,6 +912,7 @@ template_load_mem(const char *name, const char *buf, size_t len,
 		load_san_rule(&chk, san, "email", &t->email);
 	}
 	load_oids(&chk, root, "csr_extensions", &t->csr_extensions);
+	load_attestation(&chk, root, t);
 	lint(&chk, root, t);
 	r = errs->n > n0 ? CAIRN_E_CONFIG : 0;
 out:
@@ -1653,4 +1711,65 @@ out:
 		X509_EXTENSION_free(sk_X509_EXTENSION_pop(p->extra));
 	strv_free(a.notes);
 	return r;
+}
+
+const char *
+template_trust_name(unsigned level)
+{
+	size_t k;
+
+	for (k = 0; k < N_TRUST; k++)
+		if (trust_levels[k].bit == level)
+			return trust_levels[k].name;
+	return "none";
+}
+
+const char *
+template_trust_oid(unsigned level)
+{
+	size_t k;
+
+	for (k = 0; k < N_TRUST; k++)
+		if (trust_levels[k].bit == level)
+			return trust_levels[k].oid;
+	return NULL;
+}
+
+int
+template_attest(const struct template *t, unsigned level,
+    struct profile *p)
+{
+	char accepted[128] = "";
+	size_t k;
+
+	if (level == 0) {
+		if (t->attestation != TPL_ATTEST_REQUIRED)
+			return 0;
+		return cairn_error(CAIRN_E_POLICY, "template %s requires TPM "
+		    "key attestation (attestation: required): a plain CSR "
+		    "cannot show that its key is in a TPM; enroll with "
+		    "\"cairn-enroll tpm\"", t->name);
+	}
+	if (t->attestation == TPL_ATTEST_NONE)
+		return cairn_error(CAIRN_E_POLICY, "template %s takes no TPM "
+		    "key attestation (attestation: none); submit a plain CSR, "
+		    "or use a template with attestation", t->name);
+	if (template_trust_oid(level) == NULL)
+		return cairn_error(CAIRN_E_INVAL, "template_attest: level "
+		    "0x%x is not one trust level", level);
+	if ((t->attest_trust & level) == 0) {
+		for (k = 0; k < N_TRUST; k++)
+			if (t->attest_trust & trust_levels[k].bit)
+				snprintf(accepted + strlen(accepted),
+				    sizeof(accepted) - strlen(accepted),
+				    "%s%s", accepted[0] ? ", " : "",
+				    trust_levels[k].name);
+		return cairn_error(CAIRN_E_POLICY, "template %s does not "
+		    "accept TPM trust level %s; it accepts %s", t->name,
+		    template_trust_name(level), accepted);
+	}
+	if (!HAS(p->policies, template_trust_oid(level), 0) &&
+	    profile_strv_add(&p->policies, template_trust_oid(level)) != 0)
+		return cairn_error(CAIRN_E_NOMEM, "out of memory");
+	return 0;
 }

@@ -41,6 +41,11 @@
  *     ip:    { from: request, networks: [192.0.2.0/24], max: 4 }
  *     email: { from: account }       # or from: request with domains: [...]
  *   csr_extensions: []               # dotted OIDs copied from the CSR
+ *   attestation: required            # TPM key attestation: required,
+ *                                    # preferred or none (the default)
+ *   attestation_trust: [ek-certificate, ek-key]  # levels accepted, of
+ *                                    # ek-certificate, ek-key,
+ *                                    # user-credentials
  *
  * Load-time lint (template_load_*), each refusal with its reason:
  *   - extended_key_usage empty or containing anyExtendedKeyUsage (ESC2);
@@ -66,7 +71,11 @@
  *   - and the plain checks: validity outside 1h..825d, template names
  *     other than 1..64 of [A-Za-z0-9_-], key_usage and keys required and
  *     non-empty, subject values profile_subject_add() would refuse,
- *     include_cn without a subject CN.  `max` defaults to 1.
+ *     include_cn without a subject CN.  `max` defaults to 1;
+ *   - attestation (required or preferred) without attestation_trust, or
+ *     attestation_trust without attestation; attestation with approval:
+ *     true (the evidence is checked when the request arrives, and a
+ *     pending request does not keep it for the later approval).
  */
 #ifndef CAIRN_TEMPLATE_H
 #define CAIRN_TEMPLATE_H
@@ -93,6 +102,21 @@ enum tpl_from {
 #define TPL_KEY_RSA_4096 0x04
 #define TPL_KEY_EC_P256 0x08
 #define TPL_KEY_EC_P384 0x10
+
+/* TPM key attestation (sub-ca/tpm.c, docs/tpm-attestation.md): what a
+ * template asks for, and the trust levels in the TPM's endorsement key it
+ * accepts (bits of struct template.attest_trust and of
+ * issue_req.attested: one level, the one the front end verified). */
+enum tpl_attest {
+	TPL_ATTEST_NONE = 0,     /* plain CSRs; attested requests refused */
+	TPL_ATTEST_PREFERRED,    /* both; an attested one records its level */
+	TPL_ATTEST_REQUIRED,     /* attested requests only */
+};
+#define TPL_TRUST_EK_CERT 0x1    /* EK certificate chains to a TPM
+                                  * manufacturer root the CA trusts */
+#define TPL_TRUST_EK_KEY 0x2     /* EK public key on the CA's allow-list */
+#define TPL_TRUST_USER 0x4       /* only the enrollee's credentials vouch
+                                  * for the TPM: the weakest level */
 
 struct tpl_subject_rule {
 	char *type;          /* "CN", "O", ... as profile_subject_add() takes */
@@ -136,6 +160,8 @@ struct template {
 	struct tpl_san_rule dns, ip, email;
 	char **csr_extensions;   /* dotted OIDs */
 	int auth;                /* computed: an authentication EKU is in eku */
+	enum tpl_attest attestation;
+	unsigned attest_trust;   /* TPL_TRUST_* accepted */
 };
 
 struct template_set {
@@ -229,6 +255,26 @@ int template_may_enroll(const struct template *t,
  */
 int template_apply(const struct template *t, const struct tpl_identity *id,
     X509_REQ *csr, long long now, struct profile *p, char ***notes);
+
+/*
+ * template_attest: the core's attestation rule, after template_apply()
+ * filled `p`.  `level` is the one TPL_TRUST_* bit the front end verified
+ * for the request's key, or 0 for a request without attestation.
+ * CAIRN_E_POLICY (saying what to do) for: no attestation on a template
+ * that requires it; an attestation on a template with attestation: none;
+ * a level the template does not accept.  Otherwise 0, and an attested
+ * request's level is recorded as its issuance-policy OID in
+ * p->policies (template_trust_oid).
+ */
+int template_attest(const struct template *t, unsigned level,
+    struct profile *p);
+
+/* template_trust_name: "ek-certificate", "ek-key", "user-credentials" for
+ * one TPL_TRUST_* bit ("none" for 0).  template_trust_oid: the issuance
+ * policy OID that records it in certificates (AD CS's meanings, reused:
+ * docs/tpm-attestation.md), NULL for 0. */
+const char *template_trust_name(unsigned level);
+const char *template_trust_oid(unsigned level);
 
 /* template_key_type: the TPL_KEY_* bit of `pkey`, 0 when none fits;
  * `desc` receives "RSA 2048", "EC P-256", "EC secp521r1", ... */

@@ -13,9 +13,12 @@
 #include "sub-ca/ca.h"
 #include "sub-ca/http.h"
 
+struct web;
+
 struct server {
 	struct ca *ca;
 	X509_STORE *trust;      /* root + this CA: for client certificates */
+	struct web *web;        /* web enrollment pages' state (web.c) */
 	struct scep *scep;      /* SCEP (sub-ca/scep.h); NULL when off */
 };
 
@@ -40,5 +43,21 @@ void rest_handle(struct server *srv, const struct http_request *req,
 /* rest_error: a JSON error {"error": {"code": ..., "message": ...}}. */
 void rest_error(struct http_response *resp, int status, const char *code,
     const char *message);
+
+/* rest_fail: the JSON error for CAIRN_E_* `r` (5xx without the detail,
+ * which is the operator's).  rest_reply_issued: 201 with the certificate
+ * and chain, or 202 pending, as POST /api/v1/requests answers. */
+void rest_fail(struct http_response *resp, int r);
+void rest_reply_issued(struct server *srv, struct http_response *resp,
+    struct issue_result *res);
+/* web_start: the web pages' state (sessions, token key) in srv->web;
+ * web_stop frees it (every session ends). */
+int web_start(struct server *srv);
+void web_stop(struct server *srv);
+
+/* web_handle: the web enrollment pages (sub-ca/web.c): "/" and
+ * /certsrv/...; 1 when it answered, 0 for a path that is not its own. */
+int web_handle(struct server *srv, const struct http_request *req,
+    struct http_response *resp);
 
 #endif /* CAIRN_WEB_H */

@@ -225,7 +225,7 @@ make_ca(EVP_PKEY *key)
 	p->md = EVP_sha256();
 	if ((r = profile_subject_add(p, "O", "Cairn bench")) != 0 ||
 	    (r = profile_subject_add(p, "CN", "Cairn Bench Sub CA")) != 0 ||
-	    (r = profile_build(p, key, NULL, key, NULL, &x)) != 0)
+	    (r = profile_build(p, key, NULL, NULL, &x)) != 0)
 		die("CA certificate: %s", cairn_errmsg(r));
 	if (X509_sign(x, key, EVP_sha256()) <= 0)
 		die("signing the CA certificate");

@@ -9,7 +9,7 @@
 # input answered with a 4xx while others are served, SIGTERM, and the
 # audit log verified.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 56
+plan 72
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
@@ -77,6 +77,14 @@ check_fail "import refuses tampered media" 1 "changed|digest" \
 	"$SUB" import --data "$S" --media m2-tampered --root m1/root.pem
 check_fail "the first import needs the root to pin" 2 "--root" \
 	"$SUB" import --data "$S" --media m2
+# Media for another subordinate's key is not this CA's certificate.
+"$SUB" init --data "$T/other" --media req-other \
+	--subject 'CN=Other Issuing CA,O=Cairn Test,C=DE' >/dev/null 2>&1
+sed -e 's|^request: req/sub-ca.csr|request: req-other/sub-ca.csr|' sign-sub.yaml >sign-other.yaml
+"$ROOT" run sign-other.yaml --media m-other "${H[@]}" >/dev/null 2>&1
+check_fail "import refuses media whose certificate is for another key" 1 \
+	"no certificate for this CA's key" \
+	"$SUB" import --data "$S" --media m-other --root m1/root.pem
 check_out "import verifies the media and installs the certificate" \
 	"verify.*ca.pem" bash -c "'$SUB' import --data '$S' --media m2 \
 	--root m1/root.pem 2>&1 | tr '\n' ' '"
@@ -84,6 +92,35 @@ check_out "the installed CA certificate verifies against the root" ": OK" \
 	openssl verify -CAfile m1/root.pem "$S/ca.pem"
 check_out "a first CRL is published" "CRL Number: *1 " \
 	bash -c "openssl crl -inform DER -in '$S/publish/ca.crl' -noout -text | tr -s '\n ' ' '"
+
+# Root CRLs: a newer one is installed, an older one never replaces it.
+cat >crl.yaml <<EOF
+ceremony: issue-crl
+operator: Alice Operator
+witnesses: [Bob Witness]
+token: { label: Root }
+key: { label: root-key }
+issuer: m1/root.pem
+crl:
+  this_update: $(date -u +%Y-%m-%dT%H:%M:%SZ)
+  validity: 365d
+EOF
+"$ROOT" run crl.yaml --media mcrl1 "${H[@]}" >/dev/null 2>&1
+sleep 1
+sed -i "s/^  this_update: .*/  this_update: $(date -u +%Y-%m-%dT%H:%M:%SZ)/" crl.yaml
+"$ROOT" run crl.yaml --media mcrl2 "${H[@]}" >/dev/null 2>&1
+check_out "import installs a newer root CRL" "root CRLs: 1" \
+	"$SUB" import --data "$S" --media mcrl2
+check_fail "import refuses an older root CRL than the one installed (rollback)" 1 \
+	"CRL number 1 is lower than 2, seen before: refusing an old CRL" \
+	"$SUB" import --data "$S" --media mcrl1
+
+# The configuration: strict, with the file and line of each problem.
+cp "$S/cairn-sub.yaml" cfg.bak
+sed -i 's/^  threads: \(.*\)$/  threads: \1\n  htps: "127.0.0.1:1"/' "$S/cairn-sub.yaml"
+check_fail "an unknown configuration key is reported with its file and line" 1 \
+	"cairn-sub.yaml:[0-9]+(:[0-9]+)?: .*htps" "$SUB" list --data "$S"
+cp cfg.bak "$S/cairn-sub.yaml"
 
 # ---- accounts and roles --------------------------------------------------
 printf 'alice-password-1\n' >alice.pw
@@ -231,11 +268,53 @@ check_out "the CRL verifies with the CA certificate" "verify OK" \
 	openssl crl -inform DER -in now.crl -noout -CAfile <(cat "$S/ca.pem" m1/root.pem)
 check_eq "revoked and published within a second" 1 "$(( (t1 - t0) < 1000000000 ))"
 
+# Hold and un-hold (RFC 5280 certificateHold).
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout hold.key -subj "/CN=hold.example.org" \
+	-addext "subjectAltName=DNS:hold.example.org" -out hold.csr 2>/dev/null
+post alice WebServer hold.csr hold.json >/dev/null
+HOLD=$(cert_of hold.json serial)
+check_eq "the manager puts a certificate on hold" 200 \
+	"$("${C[@]}" -u bob:bob-password-123 -o /dev/null -w '%{http_code}' -X POST -d '{"reason":"certificateHold"}' "$API/certificates/$HOLD/revoke")"
+check_out "the CRL lists it as on hold" "Serial Number: ${HOLD^^} .*Certificate Hold" \
+	bash -c "curl -s 'http://127.0.0.1:$HTTP/crl/ca.crl' | openssl crl -inform DER -noout -text | tr '\n' ' ' | tr -s ' '"
+check_out "un-hold takes it off hold" "." "$SUB" unhold "$HOLD" --data "$S"
+check_eq "the next CRL no longer lists it" 0 \
+	"$(curl -s "http://127.0.0.1:$HTTP/crl/ca.crl" | openssl crl -inform DER -noout -text | grep -c "${HOLD^^}")"
+check_fail "un-hold of a certificate that is not on hold is refused" 1 \
+	"not on hold|certificateHold" "$SUB" unhold "$SERIAL" --data "$S"
+
 # ESC8 and plain HTTP.
 check_eq "a POST over plain HTTP is refused (403)" 403 \
 	"$(curl -s -o /dev/null -w '%{http_code}' --data-binary @www.csr "http://127.0.0.1:$HTTP/api/v1/requests?template=WebServer")"
 check_eq "an NTLM Authorization header is refused (401)" 401 \
 	"$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Authorization: NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==' --data-binary @www.csr "$API/requests?template=WebServer")"
+
+# TLS client certificates: bound to an account by issuer and serial, never
+# by a name inside (ESC9/10/14); revoked ones stop working.
+check_out "alice's ClientAuth certificate is bound to her account" "." \
+	"$SUB" account cert alice --cert evil.pem --data "$S"
+CC=(curl -s --cacert m1/root.pem --cert evil.pem --key evil.key)
+check_eq "with that certificate and no password, alice enrolls (201)" 201 \
+	"$("${CC[@]}" -o cc.json -w '%{http_code}' -H 'Content-Type: application/pkcs10' --data-binary @www.csr "$API/requests?template=WebServer")"
+check_out "...and the request is recorded as hers" '"requester":"alice"' \
+	"${CC[@]}" "$API/requests/$(cert_of cc.json id)"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout carol-c.key -subj "/CN=carol" -out carol-c.csr 2>/dev/null
+post carol ClientAuth carol-c.csr carol-c.json >/dev/null
+cert_of carol-c.json certificate >carol-c.pem
+check_eq "a certificate of this CA bound to no account is refused (401)" 401 \
+	"$(curl -s --cacert m1/root.pem --cert carol-c.pem --key carol-c.key -o /dev/null -w '%{http_code}' "$API/requests/1")"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout fake.key -subj "/CN=bob" -addext "extendedKeyUsage=clientAuth" \
+	-days 2 -out fake.pem 2>/dev/null
+check_eq "a self-made certificate naming the manager bob is refused (401)" 401 \
+	"$(curl -s --cacert m1/root.pem --cert fake.pem --key fake.key -o /dev/null -w '%{http_code}' -X POST "$API/requests/$DID/approve")"
+EVIL_SERIAL=$(cert_of evil.json serial)
+"${C[@]}" -u bob:bob-password-123 -o /dev/null -X POST -d '{"reason":"keyCompromise"}' "$API/certificates/$EVIL_SERIAL/revoke"
+check_eq "once revoked, alice's client certificate no longer authenticates (401)" 401 \
+	"$("${CC[@]}" -o cc2.json -w '%{http_code}' "$API/requests/$(cert_of cc.json id)")"
+check_out "...and says why" "revoked" cat cc2.json
 
 # Bad input.
 head -c 300 www.csr >trunc.csr

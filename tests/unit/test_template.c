@@ -706,7 +706,7 @@ test_unknown_keys(void **state)
 	    F ":10: unknown key 'colour' (known keys: template, version, "
 	    "description, validity, approval, enroll, keys, key_usage, "
 	    "extended_key_usage, policies, ocsp_nocheck, subject, san, "
-	    "csr_extensions)", NULL);
+	    "csr_extensions, attestation, attestation_trust)", NULL);
 	tpl_bad("9", "san: { dns: { from: request, sufixes: [example.org] } "
 	    "}\n",
 	    F ":10: unknown key 'sufixes' in 'san.dns'; did you mean "
@@ -2961,7 +2961,7 @@ test_apply_build(void **state)
 	x = rq_done(&q, p256);
 	apply_ok(t, &bob, x, &o);
 	o.p->md = EVP_sha256();
-	assert_int_equal(profile_build(o.p, p256, NULL, p384, NULL, &cert), 0);
+	assert_int_equal(profile_build(o.p, p256, NULL, NULL, &cert), 0);
 	assert_string_equal(X509_NAME_oneline(X509_get_subject_name(cert),
 	    buf, sizeof(buf)), "/CN=www.example.org");
 	for (i = 0; i < X509_get_ext_count(cert); i++) {
