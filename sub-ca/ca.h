@@ -155,9 +155,12 @@ struct issue_req {
 	 * commits, so that a front end spends a one-time credential (a SCEP
 	 * challenge) and records its own reference to the request atomically
 	 * with it: the credential is spent if and only if the request is
-	 * recorded.  store_db() and store_audit() may be used.  A non-zero
-	 * return (never CAIRN_E_EXISTS) undoes the record, nothing is
-	 * signed, and issue_submit returns it. */
+	 * recorded.  It may run on another thread (the group commit's
+	 * leader, see store_run()): it may use ca->store (store_db(),
+	 * store_audit()), its arg and cairn_error(), nothing thread-local
+	 * and no store_begin/commit/lock.  A non-zero return (never
+	 * CAIRN_E_EXISTS) undoes the record, nothing is signed, and
+	 * issue_submit returns it. */
 	int (*on_record)(void *arg, struct ca *ca, long long request_id);
 	void *on_record_arg;
 };
