@@ -169,6 +169,50 @@
 #define CAIRN_WEB_LIST_PAGE 50
 
 /*
+ * OCSP (sub-ca/ocsp*.c; RFC 6960, RFC 5019, Baseline Requirements 4.9.10).
+ * Validity (nextUpdate - thisUpdate): the BRs want at least 8 hours and at
+ * most 10 days.  Refresh: a response is signed again at least 8 hours
+ * before its nextUpdate, or at half its life when that is shorter than 16
+ * hours (so a relying party always finds a fresh one well before the old
+ * one expires); the configuration may only sign earlier than that.
+ */
+#define CAIRN_OCSP_VALIDITY_MIN (8 * 3600)
+#define CAIRN_OCSP_VALIDITY_MAX (10 * 86400)
+#define CAIRN_OCSP_REFRESH_MIN (8 * 3600)
+/* thisUpdate is set this far in the past, for relying parties whose
+ * clocks run a little slow (the response still spans the validity). */
+#define CAIRN_OCSP_BACKDATE 300
+/* An RFC 5019 request is about 100 bytes; one for 64 certificates with
+ * SHA-256 CertIDs and a nonce is under 8 KiB.  Larger bodies are refused
+ * (malformedRequest) before any ASN.1 is parsed. */
+#define CAIRN_OCSP_REQ_MAX (8 * 1024)
+/* Certificates in one request: RFC 5019 clients ask for one; browsers and
+ * OpenSSL for one; 64 serves a batch checker without letting one request
+ * cost a thousand lookups or a huge signed answer. */
+#define CAIRN_OCSP_REQ_CERTS_MAX 64
+/* RFC 8954 2.1: a nonce is 1..32 octets. */
+#define CAIRN_OCSP_NONCE_MAX 32
+/* Responses signed per request (serials never issued, nonces, several
+ * certificates) per second, for the whole daemon: a client sending random
+ * serials must not keep the HSM busy.  Beyond: tryLater. */
+#define CAIRN_OCSP_SIGN_RATE 200
+/* Answers for serials never issued kept signed (direct-mapped, a newer
+ * one replaces an older one in its slot): repeated queries cost no
+ * signature. */
+#define CAIRN_OCSP_UNKNOWN_SLOTS 4096
+/* Responses held in memory: two per certificate (SHA-1, SHA-256); a CA
+ * of 50 million certificates needs ~50 GB at ~500 bytes each: beyond that
+ * it needs several responders (cairn-sub ocsp serve) anyway. */
+#define CAIRN_OCSP_CACHE_MAX (100LL * 1000 * 1000)
+/* How often the store is read for responses other processes signed (the
+ * admin commands, the daemon for standalone responders) and how often
+ * the daemon persists what it signed: a revocation reaches every
+ * responder within a second. */
+#define CAIRN_OCSP_POLL_MS 250
+/* Responses signed per store transaction by the background pass. */
+#define CAIRN_OCSP_BATCH 256
+
+/*
  * SCEP (RFC 8894, sub-ca/scep*.c).  A transactionID is a client's own
  * text: base64 of a SHA-1 (28), hex of a SHA-256 (64), a UUID (36); 128
  * is ample.  A challengePassword is a PKCS#9 DirectoryString of at most

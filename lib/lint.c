@@ -675,7 +675,17 @@ int
 lint_sign_ocsp(int (*build)(void *arg, OCSP_BASICRESP **bs), void *arg,
     X509 *signer, EVP_PKEY *key, const EVP_MD *md, OCSP_BASICRESP **out)
 {
-	const unsigned long flags = OCSP_RESPID_KEY | OCSP_NOCERTS;
+	return lint_sign_ocsp_ex(build, arg, signer, key, md, OCSP_NOCERTS,
+	    out);
+}
+
+int
+lint_sign_ocsp_ex(int (*build)(void *arg, OCSP_BASICRESP **bs), void *arg,
+    X509 *signer, EVP_PKEY *key, const EVP_MD *md, unsigned long certs_flag,
+    OCSP_BASICRESP **out)
+{
+	const unsigned long flags = OCSP_RESPID_KEY |
+	    (certs_flag & OCSP_NOCERTS);
 	EVP_PKEY *trial = throwaway(X509_get0_pubkey(signer));
 	X509 *trial_cert = throwaway_cert(X509_get0_pubkey(signer));
 	OCSP_BASICRESP *bs = NULL;

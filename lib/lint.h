@@ -78,4 +78,13 @@ int lint_sign_crl(X509_CRL *crl, EVP_PKEY *key, EVP_PKEY *issuer_pub,
 int lint_sign_ocsp(int (*build)(void *arg, OCSP_BASICRESP **bs), void *arg,
     X509 *signer, EVP_PKEY *key, const EVP_MD *md, OCSP_BASICRESP **out);
 
+/*
+ * lint_sign_ocsp_ex: lint_sign_ocsp, and `certs_flag` OCSP_NOCERTS or 0:
+ * 0 puts the signer's certificate into the response, as a delegated
+ * responder must (RFC 6960 4.2.2.2).
+ */
+int lint_sign_ocsp_ex(int (*build)(void *arg, OCSP_BASICRESP **bs),
+    void *arg, X509 *signer, EVP_PKEY *key, const EVP_MD *md,
+    unsigned long certs_flag, OCSP_BASICRESP **out);
+
 #endif /* CAIRN_LINT_H */

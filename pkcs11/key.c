@@ -419,6 +419,12 @@ cairn_p11_key_label(const struct cairn_p11_key *key)
 	return key->label;
 }
 
+struct cairn_p11_token *
+cairn_p11_key_get0_token(const struct cairn_p11_key *key)
+{
+	return key->tok;
+}
+
 enum cairn_key_type
 cairn_p11_key_type(const struct cairn_p11_key *key)
 {

@@ -228,6 +228,10 @@ char *cairn_p11_key_uri(const struct cairn_p11_key *key);
 /* Borrowed views. */
 const char *cairn_p11_key_label(const struct cairn_p11_key *key);
 enum cairn_key_type cairn_p11_key_type(const struct cairn_p11_key *key);
+/* cairn_p11_key_get0_token: the token the key lives on (borrowed), to
+ * make further keys beside it (the OCSP responder's signer). */
+struct cairn_p11_token *cairn_p11_key_get0_token(
+    const struct cairn_p11_key *key);
 int cairn_p11_key_get_attrs(struct cairn_p11_key *key,
     struct cairn_p11_key_attrs *out);
 

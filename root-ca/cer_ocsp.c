@@ -24,7 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib/error.h"
-#include "lib/lint.h"
+#include "lib/ocsp.h"
 #include "lib/util.h"
 #include "root-ca/ceremony.h"
 
@@ -189,45 +189,20 @@ revoked_in(X509_CRL *crl, const ASN1_INTEGER *serial,
 	return 1;
 }
 
-/* What one response says: built twice by lint_sign_ocsp. */
-struct one_response {
-	X509 *cert, *issuer;
-	const ASN1_TIME *this_update, *next_update, *revoked_at;
-	int revoked, reason;
-};
-
-static int
-build_response(void *arg, OCSP_BASICRESP **out)
+static long long
+epoch_of(const ASN1_TIME *t)
 {
-	struct one_response *o = arg;
-	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
-	OCSP_CERTID *id = NULL;
-	int r = 0;
+	struct tm tm;
 
-	*out = NULL;
-	if (bs == NULL ||
-	    (id = OCSP_cert_to_id(EVP_sha1(), o->cert, o->issuer)) == NULL ||
-	    OCSP_basic_add1_status(bs, id, o->revoked ?
-		V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, o->reason,
-		(ASN1_TIME *)o->revoked_at, (ASN1_TIME *)o->this_update,
-		(ASN1_TIME *)o->next_update) == NULL) {
-		r = cairn_error_crypto(CAIRN_E_CRYPTO,
-		    "cannot build the OCSP response");
-		OCSP_BASICRESP_free(bs);
-		bs = NULL;
-	}
-	OCSP_CERTID_free(id);
-	*out = bs; /* transferred */
-	return r;
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (long long)timegm(&tm);
 }
 
 static int
 so_run(struct runner *r)
 {
 	struct sign_ocsp *so = r->c->priv;
-	OCSP_BASICRESP *bs = NULL;
-	OCSP_RESPONSE *resp = NULL;
-	ASN1_TIME *tu = NULL, *nu = NULL;
 	unsigned char *der = NULL;
 	char name[256], *hex = NULL;
 	const EVP_MD *md;
@@ -264,26 +239,36 @@ so_run(struct runner *r)
 	    "one response per certificate is written")) != 0)
 		goto out;
 	md = so->md != NULL ? so->md : profile_default_md(r->pub);
-	if ((tu = ASN1_TIME_new()) == NULL || (nu = ASN1_TIME_new()) == NULL ||
-	    ASN1_TIME_set(tu, (time_t)so->this_update) == NULL ||
-	    ASN1_TIME_set(nu, (time_t)so->next_update) == NULL) {
-		rc = cairn_error_crypto(CAIRN_E_CRYPTO, "bad update times");
-		goto out;
-	}
 	for (i = 0; i < so->ncerts; i++) {
-		struct one_response o = { so->certs[i], so->issuer, tu, nu,
-			NULL, 0, 0 };
+		struct ocspb_single one = { 0 };
+		struct ocspb_signer sg = { so->issuer, r->pkey, md, 0 };
+		const ASN1_TIME *when = NULL;
+		size_t dlen;
 
-		o.revoked = revoked_in(so->crl, X509_get0_serialNumber(
-		    so->certs[i]), &o.revoked_at, &o.reason);
-		if ((rc = lint_sign_ocsp(build_response, &o, so->issuer,
-		    r->pkey, md, &bs)) != 0)
+		if ((one.id = OCSP_cert_id_new(EVP_sha1(),
+		    X509_get_subject_name(so->issuer),
+		    X509_get0_pubkey_bitstr(so->issuer),
+		    X509_get0_serialNumber(so->certs[i]))) == NULL) {
+			rc = cairn_error_crypto(CAIRN_E_CRYPTO, "building the "
+			    "CertID");
 			goto out;
-		if ((resp = OCSP_response_create(
-		    OCSP_RESPONSE_STATUS_SUCCESSFUL, bs)) == NULL ||
-		    (len = i2d_OCSP_RESPONSE(resp, &der)) <= 0 ||
-		    (hex = serial_hex(X509_get0_serialNumber(
-			so->certs[i]))) == NULL) {
+		}
+		one.status = revoked_in(so->crl, X509_get0_serialNumber(
+		    so->certs[i]), &when, &one.reason) ?
+		    V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
+		one.revoked_at = epoch_of(when);
+		one.this_update = so->this_update;
+		one.next_update = so->next_update;
+		/* RFC 6960 via lib/ocsp.c: linted, trial-signed, signed by the
+		 * root key (no certificates: the root is the trust anchor),
+		 * verified. */
+		rc = ocspb_sign(&one, 1, NULL, &sg, &der, &dlen);
+		OCSP_CERTID_free(one.id);
+		if (rc != 0)
+			goto out;
+		len = (int)dlen;
+		if ((hex = serial_hex(X509_get0_serialNumber(
+		    so->certs[i]))) == NULL) {
 			rc = cairn_error_crypto(CAIRN_E_CRYPTO,
 			    "cannot encode the OCSP response");
 			goto out;
@@ -296,10 +281,6 @@ so_run(struct runner *r)
 		hex = NULL;
 		OPENSSL_free(der);
 		der = NULL;
-		OCSP_RESPONSE_free(resp);
-		resp = NULL;
-		OCSP_BASICRESP_free(bs);
-		bs = NULL;
 	}
 	rc = runner_log(r, "step", json_pack("{s:s,s:i,s:i}", "action",
 	    "sign-ocsp", "responses", (int)so->ncerts, "revoked",
@@ -307,10 +288,6 @@ so_run(struct runner *r)
 out:
 	OPENSSL_free(hex);
 	OPENSSL_free(der);
-	OCSP_RESPONSE_free(resp);
-	OCSP_BASICRESP_free(bs);
-	ASN1_TIME_free(tu);
-	ASN1_TIME_free(nu);
 	return rc;
 }
 

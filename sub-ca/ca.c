@@ -83,11 +83,13 @@ parse_listen(const char *s, char **addr, unsigned short *port)
 
 static const char *const top_keys[] = { "key", "module", "pin_file",
 	"store", "templates", "listen", "urls", "crl", "roles", "tls", "tpm",
+	"ocsp",
 	"scep", /* read by sub-ca/scep_ra.c (scep_config_load) */
 	NULL };
 static const char *const listen_keys[] = { "https", "http", "threads",
 	NULL };
-static const char *const url_keys[] = { "crl", "ca_issuers", NULL };
+static const char *const url_keys[] = { "crl", "ca_issuers", "ocsp",
+	NULL };
 static const char *const crl_keys[] = { "validity", "period", NULL };
 static const char *const role_keys[] = { "separation", NULL };
 static const char *const tls_keys[] = { "names", NULL };
@@ -162,6 +164,9 @@ load_config(struct ca *ca)
 		c->crl_url = strdup(s);
 	if ((s = cfg_want_str(&chk, m, "ca_issuers", 0, NULL)) != NULL)
 		c->ca_issuers_url = strdup(s);
+	if ((s = cfg_want_str(&chk, m, "ocsp", 0, NULL)) != NULL)
+		c->ocsp_url = strdup(s);
+	ocsp_config_load(&chk, cfg_want_map(&chk, root, "ocsp", 0), &c->ocsp);
 
 	m = cfg_want_map(&chk, root, "crl", 0);
 	if (m != NULL)
@@ -337,6 +342,7 @@ ca_close(struct ca *ca)
 
 	if (ca == NULL)
 		return;
+	ocsp_close(ca->ocsp);   /* it uses what follows */
 	c = &ca->cfg;
 	free(c->key_uri);
 	free(c->module);
@@ -350,6 +356,7 @@ ca_close(struct ca *ca)
 	free(c->ca_issuers_url);
 	free(c->tpm_ek_roots);
 	free(c->tpm_ek_allow);
+	free(c->ocsp_url);
 	store_close(ca->store);
 	template_set_free(ca->templates);
 	EVP_PKEY_free(ca->signer);

@@ -39,6 +39,7 @@
 
 #include <openssl/x509.h>
 
+#include "sub-ca/ocsp.h"
 #include "sub-ca/store.h"
 #include "sub-ca/template.h"
 
@@ -70,6 +71,9 @@ struct ca_config {
 	char *tpm_ek_roots;      /* directory, absolute */
 	char *tpm_ek_allow;      /* file, absolute */
 	long long tpm_session_lifetime;  /* seconds */
+	char *ocsp_url;          /* urls.ocsp: AIA id-ad-ocsp in every
+	                          * certificate (the responder, sub-ca/ocsp.c) */
+	struct ocsp_config ocsp; /* the ocsp: map (sub-ca/ocsp.h) */
 };
 
 struct ca {
@@ -84,6 +88,8 @@ struct ca {
 	X509 *root;                 /* pinned root; NULL before import */
 	const EVP_MD *md;
 	pthread_mutex_t crl_mu;     /* one CRL at a time */
+	struct ocsp *ocsp;          /* the responder, when this process
+	                             * serves OCSP (ocsp_open) */
 };
 
 /* ca_open flags */

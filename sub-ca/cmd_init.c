@@ -295,18 +295,24 @@ cmd_init(const struct cairn_cmd *cmd, int argc, char **argv)
 	    "  # this CA's CRL and certificate (served by the http listener)\n"
 	    "  crl: %s/crl/ca.crl\n"
 	    "  ca_issuers: %s/ca/ca.der\n"
+	    "  ocsp: %s/ocsp\n"
 	    "crl:\n"
 	    "  validity: 7d        # nextUpdate - thisUpdate (at most 10d)\n"
 	    "  period: 1d          # a new CRL at least this often\n"
 	    "roles:\n"
 	    "  separation: true    # admin, manager, auditor: one each\n"
+	    "ocsp:                 # the responder on /ocsp (docs/ocsp.md)\n"
+	    "  signer: delegated   # or ca: the CA key signs responses\n"
+	    "  validity: 4d        # nextUpdate - thisUpdate (8h to 10d)\n"
+	    "  on_demand: false    # true: sign per request for a nonce or\n"
+	    "                      # several certificates\n"
 	    "tls:\n"
 	    "  names: [localhost, 127.0.0.1]\n",
 	    uri, ho.module != NULL ? "module: \"" : "",
 	    ho.module != NULL ? ho.module : "",
 	    ho.module != NULL ? "\"\n" : "",
 	    own_token ? "user.pin" : (ho.pin_file != NULL ? ho.pin_file :
-	    "user.pin"), https, http, base, base) < 0) {
+	    "user.pin"), https, http, base, base, base) < 0) {
 		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
 		conf = NULL;
 		goto out;

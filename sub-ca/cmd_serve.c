@@ -213,6 +213,9 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 
 	if (serve_file(srv, req, resp))
 		return;
+	/* OCSP: on both listeners (relying parties fetch it over HTTP). */
+	if (srv->ca->ocsp != NULL && ocsp_handle(srv->ca->ocsp, req, resp))
+		return;
 	/* SCEP carries its own protection (signed and enveloped messages,
 	 * one-time challenges) and its clients expect plain HTTP. */
 	if (srv->scep != NULL && scep_path(req->path)) {
@@ -351,6 +354,7 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	struct server srv = { 0 };
 	struct http_server *http = NULL;
 	struct http_listener l[2];
+	struct ocsp *ocsp = NULL;
 	struct actor me;
 	struct sigaction sa;
 	const char *data = NULL, *pidfile = NULL;
@@ -402,7 +406,8 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    (r = cairn_read_file(ca_path(srv.ca, ca_pem_path, "ca.pem"),
 		1 << 16, &ca_pem, &len)) != 0)
 		goto out;
-	if ((r = web_start(&srv)) != 0)
+	if ((r = web_start(&srv)) != 0 ||
+	    (r = ocsp_open(srv.ca, OCSP_SIGN, &ocsp)) != 0)
 		goto out;
 	memset(l, 0, sizeof(l));
 	l[0].addr = srv.ca->cfg.https_addr;
@@ -437,12 +442,15 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    "  REST:      https://%s:%u/api/v1/\n"
 	    "  CRL:       %s\n"
 	    "  CA (AIA):  %s\n"
-	    "  plain HTTP (CRL and CA only): http://%s:%u/\n"
+	    "  OCSP:      http://%s:%u/ocsp (in certificates: %s)\n"
+	    "  plain HTTP (CRL, CA and OCSP only): http://%s:%u/\n"
 	    "stop with SIGTERM (kill %ld) or Ctrl-C\n", (long)getpid(),
 	    srv.ca->cfg.https_addr, http_port(http, 0),
 	    srv.ca->cfg.https_addr, http_port(http, 0),
 	    srv.ca->cfg.crl_url ? srv.ca->cfg.crl_url : "-",
 	    srv.ca->cfg.ca_issuers_url ? srv.ca->cfg.ca_issuers_url : "-",
+	    srv.ca->cfg.http_addr, http_port(http, 1),
+	    srv.ca->cfg.ocsp_url ? srv.ca->cfg.ocsp_url : "-",
 	    srv.ca->cfg.http_addr, http_port(http, 1), (long)getpid());
 	if (srv.scep != NULL)
 		printf("  SCEP:      http://%s:%u/scep (and "
@@ -474,6 +482,8 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    (int)stop_signal);
 	http_stop(http);
 	http = NULL;
+	ocsp_close(ocsp);
+	ocsp = NULL;
 	if ((r = ca_audit_event(srv.ca, "daemon stopped", me.name, NULL)) ==
 	    0)
 		r = checkpoint_if_new(srv.ca, &cp_seq);
@@ -487,6 +497,7 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	printf("cairn-sub: stopped\n");
 out:
 	http_stop(http);
+	ocsp_close(ocsp);
 	if (key_pem != NULL)
 		cairn_free_secret(key_pem, 0);
 	free(cert_pem);

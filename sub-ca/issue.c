@@ -86,6 +86,8 @@ ca_fill(struct ca *ca, struct profile *p)
 	if (r == 0 && ca->cfg.ca_issuers_url != NULL)
 		r = profile_strv_add(&p->ca_issuers_urls,
 		    ca->cfg.ca_issuers_url);
+	if (r == 0 && ca->cfg.ocsp_url != NULL)
+		r = profile_strv_add(&p->ocsp_urls, ca->cfg.ocsp_url);
 	if (r != 0)
 		return r;
 	p->md = ca->md;
@@ -416,6 +418,8 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 	failpoint("after-sign");
 	if ((r = record_issued(ca, in, x, serial)) != 0)
 		goto out;
+	/* Its OCSP responses exist before anyone sees it. */
+	ocsp_cert_changed(ca, serial);
 	failpoint("after-store");
 	*out = x; /* transferred: committed, may be released */
 	x = NULL;

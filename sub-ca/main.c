@@ -72,9 +72,34 @@ static const struct cairn_cmd commands[] = {
 	    "CA issues its own HTTPS certificate (DIR/tls/). SIGTERM or SIGINT\n"
 	    "stops it cleanly: requests in progress finish, the audit log gets a\n"
 	    "signed checkpoint, the store is closed.\n"
+	    "\n"
+	    "OCSP (docs/ocsp.md): the daemon answers on /ocsp, on both listeners,\n"
+	    "from responses pre-signed for every certificate (SHA-1 and SHA-256\n"
+	    "CertIDs), kept in memory and in the store, signed again at half\n"
+	    "their life and at once on revocation or un-hold, by a delegated\n"
+	    "responder certificate whose key it makes in the CA's token and\n"
+	    "renews itself (ocsp.signer: ca signs with the CA key instead).\n"
+	    "It also serves the root's pre-signed answer for this CA\n"
+	    "(DIR/root-ocsp/, installed by import).\n"
 	    "\n" DATA_HELP
 	    "  --pid-file FILE  write the process id to FILE\n",
 	    cmd_serve },
+	{ "ocsp", "serve", "a standalone OCSP responder over the store",
+	    "Usage: cairn-sub ocsp serve --data DIR [--listen ADDR:PORT]\n"
+	    "         [--threads N] [--pid-file FILE]\n"
+	    "\n"
+	    "Serve OCSP (RFC 6960, RFC 5019: POST /ocsp, GET /ocsp/BASE64) from\n"
+	    "the pre-signed responses in the store alone, reading new ones every\n"
+	    "250 ms: no key, no token, so several responders can serve one CA.\n"
+	    "\"cairn-sub serve\" signs the responses (and answers OCSP itself on\n"
+	    "/ocsp). A serial this CA never issued is answered \"unauthorized\"\n"
+	    "here (nothing to sign it with), \"unknown\" by the daemon\n"
+	    "(docs/ocsp.md).\n"
+	    "\n" DATA_HELP
+	    "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8081)\n"
+	    "  --threads N         HTTP threads (default: listen.threads)\n"
+	    "  --pid-file FILE     write the process id to FILE\n",
+	    cmd_ocsp_serve },
 	{ "request", NULL, "submit a CSR from the command line",
 	    "Usage: cairn-sub request --data DIR --template NAME --csr FILE\n"
 	    "         [--out FILE]\n"

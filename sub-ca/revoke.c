@@ -181,6 +181,7 @@ ca_revoke(struct ca *ca, const char *serial_in, int reason,
 		    "certificate can be revoked for", reason);
 	if ((r = change(ca, serial, "revoked", reason, who)) != 0)
 		return r;
+	ocsp_cert_changed(ca, serial);
 	/* "At once": the CRL that shows it is issued before we return. */
 	return ca_crl_issue(ca, who, NULL);
 }
@@ -195,6 +196,7 @@ ca_unhold(struct ca *ca, const char *serial_in, const struct actor *who)
 	    (r = ca_serial_norm(serial_in, serial)) != 0 ||
 	    (r = change(ca, serial, "unheld", -1, who)) != 0)
 		return r;
+	ocsp_cert_changed(ca, serial);
 	return ca_crl_issue(ca, who, NULL);
 }
 

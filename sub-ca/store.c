@@ -134,6 +134,31 @@ static const char *const migrations[] = {
 	"  secret_sha256 BLOB NOT NULL,"
 	"  state TEXT NOT NULL CHECK (state IN ('open', 'used')));"
 	"CREATE INDEX tpm_sessions_expires ON tpm_sessions(expires);",
+	/* OCSP responder (sub-ca/ocsp*.c): pre-signed responses, one per
+	 * certificate and CertID hash ('ca': this CA's certificates, serial
+	 * as in certs; 'root': the root's pre-signed answers for this CA,
+	 * serial in lowercase hex), and the delegated signers.  gen grows
+	 * with every write, so that responders poll for what is new. */
+	"CREATE TABLE ocsp_responses ("
+	"  issuer TEXT NOT NULL CHECK (issuer IN ('ca', 'root')),"
+	"  serial TEXT NOT NULL,"
+	"  alg TEXT NOT NULL CHECK (alg IN ('sha1', 'sha256')),"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('good', 'revoked', 'unknown')),"
+	"  revoked_at INTEGER,"
+	"  reason INTEGER,"
+	"  this_update INTEGER NOT NULL,"
+	"  next_update INTEGER NOT NULL,"
+	"  signer TEXT NOT NULL,"
+	"  der BLOB NOT NULL,"
+	"  gen INTEGER NOT NULL,"
+	"  PRIMARY KEY (issuer, serial, alg));"
+	"CREATE INDEX ocsp_responses_gen ON ocsp_responses(gen);"
+	"CREATE TABLE ocsp_signers ("
+	"  serial TEXT PRIMARY KEY REFERENCES certs(serial),"
+	"  key_uri TEXT NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL);",
 	/* SCEP (sub-ca/scep*.c): one-time challenges, stored as the SHA-256
 	 * of the secret (a dynamic challenge a webhook vouched for is kept as
 	 * spent, so it cannot be replayed); the RA keys in the CA's token,
@@ -252,16 +277,36 @@ check_file(const char *path)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return cairn_error(CAIRN_E_IO, "%s: %s%s", path,
-		    strerror(errno), errno == ELOOP ? " (a symlink: the store "
-		    "must be a plain file)" : "");
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	/*
+	 * Never open() and close() a store that exists: closing any file
+	 * descriptor of a file drops every POSIX lock this process holds on
+	 * it, so a second store_open() in a process whose first connection
+	 * is in use would silently take SQLite's locks away from it (and a
+	 * concurrent writer could then corrupt the file).  lstat() looks
+	 * without opening; only a file that does not exist yet is created,
+	 * with O_EXCL, before any connection can have it open.
+	 */
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT)
+			return cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1)
+			return cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+		if (fstat(fd, &st) == -1) {
+			close(fd);
+			return cairn_error(CAIRN_E_IO, "%s: %s", path,
+			    strerror(errno));
+		}
 		close(fd);
-		return cairn_error(CAIRN_E_IO, "%s: not a regular file", path);
 	}
-	close(fd);
+	if (S_ISLNK(st.st_mode))
+		return cairn_error(CAIRN_E_IO, "%s: a symlink: the store must "
+		    "be a plain file", path);
+	if (!S_ISREG(st.st_mode))
+		return cairn_error(CAIRN_E_IO, "%s: not a regular file", path);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return cairn_error(CAIRN_E_IO, "%s is writable by group or "
 		    "others (mode %03o): the CA's store must be writable by "

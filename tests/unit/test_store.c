@@ -307,6 +307,51 @@ test_job_constraint(void **state)
 	unlink(path);
 }
 
+/*
+ * A second store_open() in a process whose first connection is open must
+ * not take that connection's POSIX locks away (closing any descriptor of
+ * a file drops them all).  Were they gone, another process closing its
+ * connection would believe itself the last one, checkpoint and delete the
+ * WAL under the first connection's feet.  So: open, open and close a
+ * second store on the same file, let another process (Python's sqlite3)
+ * write and close; the WAL must still be there, as the first connection
+ * holds the file.
+ */
+static void
+test_second_open_keeps_locks(void **state)
+{
+	struct store *s = NULL, *s2 = NULL;
+	char wal[PATH_MAX + 32], cmd[PATH_MAX * 3];
+	struct stat st;
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(store_open(path, &s), 0);
+	assert_int_equal(store_run(s, dup_job, NULL), 0);
+	assert_int_equal(store_open(path, &s2), 0);
+	store_close(s2);
+	{
+		char py[PATH_MAX + 16];
+		FILE *f;
+
+		snprintf(py, sizeof(py), "%s/writer.py", dir);
+		assert_non_null(f = fopen(py, "w"));
+		fprintf(f, "import sqlite3, sys\n"
+		    "c = sqlite3.connect(sys.argv[1])\n"
+		    "c.execute(\"INSERT INTO accounts (name, created) "
+		    "VALUES ('py', 1)\")\n"
+		    "c.commit()\n"
+		    "c.close()\n");
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "python3 '%s' '%s'", py, path);
+	}
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(stat(wal, &st), 0);
+	store_close(s);
+	assert_int_equal(count("SELECT count(*) FROM accounts"), 2);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -315,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_pragmas),
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_job_constraint),
+		cmocka_unit_test(test_second_open_keeps_locks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
