@@ -216,4 +216,22 @@
 /* Responses signed per store transaction by the background pass. */
 #define CAIRN_OCSP_BATCH 256
 
+/*
+ * SCEP (RFC 8894, sub-ca/scep*.c).  A transactionID is a client's own
+ * text: base64 of a SHA-1 (28), hex of a SHA-256 (64), a UUID (36); 128
+ * is ample.  A challengePassword is a PKCS#9 DirectoryString of at most
+ * 255 characters.  A PKIOperation carries the signer's certificate and
+ * perhaps its chain (8 is far beyond that), and clients such as micromdm's
+ * encrypt to every certificate GetCACert returned (8 recipients).  The
+ * webhook's answer is a small JSON object: 4 KiB bounds what a confused
+ * server can make us read; 30 s is the longest timeout that may be set
+ * (a router waits on the SCEP answer meanwhile).
+ */
+#define CAIRN_SCEP_TID_MAX 128
+#define CAIRN_SCEP_CHALLENGE_MAX 255
+#define CAIRN_SCEP_CERTS_MAX 8
+#define CAIRN_SCEP_RECIPIENTS_MAX 8
+#define CAIRN_SCEP_WEBHOOK_REPLY_MAX 4096
+#define CAIRN_SCEP_WEBHOOK_TIMEOUT_MAX_SEC 30
+
 #endif /* CAIRN_LIMITS_H */

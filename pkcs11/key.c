@@ -437,6 +437,12 @@ cairn_p11_key_get0_public(const struct cairn_p11_key *key)
 	return key->pub;
 }
 
+struct cairn_p11_token *
+cairn_p11_key_token(const struct cairn_p11_key *key)
+{
+	return key->tok;
+}
+
 static char *
 key_uri(const char *token, const char *label, const uint8_t *id,
     size_t idlen)

@@ -291,6 +291,11 @@ int cairn_p11_key_unwrap(struct cairn_p11_token *tok, const uint8_t *kek,
     const uint8_t *id, size_t idlen, EVP_PKEY *pub,
     struct cairn_p11_key **out);
 
+/* cairn_p11_key_token: the token the key lives on (borrowed; lives as
+ * long as the key), e.g. to generate or find further keys beside it (the
+ * SCEP RA keys live on the CA's token). */
+struct cairn_p11_token *cairn_p11_key_token(const struct cairn_p11_key *key);
+
 /* cairn_p11_key_id: the key's CKA_ID (borrowed), *len its length. */
 const uint8_t *cairn_p11_key_id(const struct cairn_p11_key *key, size_t *len);
 

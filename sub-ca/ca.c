@@ -84,6 +84,7 @@ parse_listen(const char *s, char **addr, unsigned short *port)
 static const char *const top_keys[] = { "key", "module", "pin_file",
 	"store", "templates", "listen", "urls", "crl", "roles", "tls", "tpm",
 	"ocsp",
+	"scep", /* read by sub-ca/scep_ra.c (scep_config_load) */
 	NULL };
 static const char *const listen_keys[] = { "https", "http", "threads",
 	NULL };

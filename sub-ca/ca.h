@@ -155,6 +155,20 @@ struct issue_req {
 	 * it against the template and records it as an issuance-policy OID
 	 * (template_attest). */
 	unsigned attested;
+	/* Optional (NULL: none): called inside the record of the new
+	 * request (its row id in `request_id`; a store_run() job's
+	 * savepoint, or the pending request's transaction), before it
+	 * commits, so that a front end spends a one-time credential (a SCEP
+	 * challenge) and records its own reference to the request atomically
+	 * with it: the credential is spent if and only if the request is
+	 * recorded.  It may run on another thread (the group commit's
+	 * leader, see store_run()): it may use ca->store (store_db(),
+	 * store_audit()), its arg and cairn_error(), nothing thread-local
+	 * and no store_begin/commit/lock.  A non-zero return (never
+	 * CAIRN_E_EXISTS) undoes the record, nothing is signed, and
+	 * issue_submit returns it. */
+	int (*on_record)(void *arg, struct ca *ca, long long request_id);
+	void *on_record_arg;
 };
 
 enum issue_status {

@@ -26,6 +26,7 @@
 #include "lib/profile.h"
 #include "lib/util.h"
 #include "sub-ca/account.h"
+#include "sub-ca/scep.h"
 #include "sub-ca/sub.h"
 #include "sub-ca/tpm.h"
 #include "sub-ca/web.h"
@@ -215,6 +216,12 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 	/* OCSP: on both listeners (relying parties fetch it over HTTP). */
 	if (srv->ca->ocsp != NULL && ocsp_handle(srv->ca->ocsp, req, resp))
 		return;
+	/* SCEP carries its own protection (signed and enveloped messages,
+	 * one-time challenges) and its clients expect plain HTTP. */
+	if (srv->scep != NULL && scep_path(req->path)) {
+		scep_handle(srv->scep, req, resp);
+		return;
+	}
 	if (!req->tls) {
 		/* ESC8: nothing that enrolls or administers over plain HTTP,
 		 * not even a redirect a client might follow with its
@@ -392,6 +399,8 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 		if ((r = tls_issue(srv.ca, key_path, cert_path)) != 0)
 			goto out;
 	}
+	if ((r = scep_open(srv.ca, &srv.scep)) != 0)
+		goto out;
 	if ((r = cairn_read_file(key_path, 1 << 16, &key_pem, &len)) != 0 ||
 	    (r = cairn_read_file(cert_path, 1 << 16, &cert_pem, &len)) != 0 ||
 	    (r = cairn_read_file(ca_path(srv.ca, ca_pem_path, "ca.pem"),
@@ -443,6 +452,10 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    srv.ca->cfg.http_addr, http_port(http, 1),
 	    srv.ca->cfg.ocsp_url ? srv.ca->cfg.ocsp_url : "-",
 	    srv.ca->cfg.http_addr, http_port(http, 1), (long)getpid());
+	if (srv.scep != NULL)
+		printf("  SCEP:      http://%s:%u/scep (and "
+		    "/cgi-bin/pkiclient.exe, also over HTTPS)\n",
+		    srv.ca->cfg.http_addr, http_port(http, 1));
 	fflush(stdout);
 	last_crl = last_cp = (long long)time(NULL);
 	while (!stop_signal) {
@@ -455,6 +468,9 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 				    cairn_errmsg(r));
 			last_crl = now;
 		}
+		if (srv.scep != NULL && (r = scep_tick(srv.scep)) != 0)
+			fprintf(stderr, "cairn-sub: SCEP RA renewal: %s\n",
+			    cairn_errmsg(r));
 		if (now - last_cp >= 60) {
 			if ((r = checkpoint_if_new(srv.ca, &cp_seq)) != 0)
 				fprintf(stderr, "cairn-sub: audit checkpoint: "
@@ -486,6 +502,7 @@ out:
 		cairn_free_secret(key_pem, 0);
 	free(cert_pem);
 	free(ca_pem);
+	scep_close(srv.scep);
 	X509_STORE_free(srv.trust);
 	web_stop(&srv);
 	ca_close(srv.ca);

@@ -18,6 +18,7 @@
 #include "lib/profile.h"
 #include "lib/util.h"
 #include "sub-ca/ca.h"
+#include "sub-ca/scep.h"
 
 void
 issue_result_clear(struct issue_result *res)
@@ -112,6 +113,8 @@ struct intent {
 	const char *via;
 	const uint8_t *csr;
 	size_t csr_len;
+	int (*on_record)(void *, struct ca *, long long); /* issue_req's */
+	void *on_record_arg;
 };
 
 static int
@@ -196,9 +199,16 @@ intent_job(struct store *s, void *arg)
 	json_t *o = NULL;
 	int r;
 
-	if (in->request_id == 0 &&
-	    (r = insert_request(rc->ca, in, "issuing", &in->request_id)) != 0)
-		return r;
+	if (in->request_id == 0) {
+		if ((r = insert_request(rc->ca, in, "issuing",
+		    &in->request_id)) != 0)
+			return r;
+		/* The front end's part of the same record (issue_req's
+		 * on_record: a SCEP challenge spent), rolled back with it. */
+		if (in->on_record != NULL && (r = in->on_record(
+		    in->on_record_arg, rc->ca, in->request_id)) != 0)
+			return r;
+	}
 	if (sqlite3_prepare_v2(store_db(s), "INSERT INTO certs "
 	    "(serial, request_id, status, tbs, subject, not_before, "
 	    "not_after, template, template_digest, requester, created) VALUES "
@@ -474,6 +484,8 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 	in.via = rq->via;
 	in.csr = csr;
 	in.csr_len = (size_t)len;
+	in.on_record = rq->on_record;
+	in.on_record_arg = rq->on_record_arg;
 	if (t->approval) {
 		json_t *o;
 
@@ -485,6 +497,8 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 		if (o == NULL ||
 		    (r = insert_request(ca, &in, "pending",
 			&res->request_id)) != 0 ||
+		    (rq->on_record != NULL && (r = rq->on_record(
+			rq->on_record_arg, ca, res->request_id)) != 0) ||
 		    json_object_set_new(o, "request",
 			json_integer(res->request_id)) != 0 ||
 		    (r = store_audit(ca->store, o)) != 0) {
@@ -616,6 +630,11 @@ issue_approve(struct ca *ca, long long id, const struct actor *who,
 		actor_local(&requester);
 		snprintf(requester.name, sizeof(requester.name), "%s",
 		    pq.requester);
+	} else if (strncmp(pq.requester, "scep:", 5) == 0) {
+		/* SCEP devices have no account: the identity SCEP enrolls
+		 * with (sub-ca/scep.c). */
+		if ((r = scep_identity(pq.requester, &requester)) != 0)
+			goto out;
 	} else if ((r = actor_load(ca, pq.requester, &requester)) != 0) {
 		goto refused;
 	}

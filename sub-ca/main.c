@@ -160,6 +160,39 @@ static const struct cairn_cmd commands[] = {
 	    "The binding is by the certificate's issuer and serial number, never\n"
 	    "by a name inside it.\n",
 	    cmd_account_cert },
+	{ "challenge", "new", "make a one-time SCEP challenge password",
+	    "Usage: cairn-sub challenge new --template NAME --data DIR\n"
+	    "         [--subject PATTERN] [--expires DURATION] [--count N]\n"
+	    "\n"
+	    "Make a challenge password for one SCEP enrollment (NDES's\n"
+	    "mscep_admin page): good for one request, on template NAME (which\n"
+	    "must let role enrollee or group scep enroll), until it expires.\n"
+	    "The secret is printed once; only its SHA-256 is stored. Give it to\n"
+	    "the device, which puts it in its CSR's challengePassword.\n"
+	    "\n" DATA_HELP
+	    "  --template NAME     the template the request is issued on\n"
+	    "  --subject PATTERN   what the request's subject must match\n"
+	    "                      (fnmatch(3)): TYPE=PATTERN for one attribute,\n"
+	    "                      \"CN=r1.routers.example.org\" or \"CN=r1.*\";\n"
+	    "                      else the whole RFC 4514 text, CN first\n"
+	    "  --expires DURATION  30m, 1h (default: scep.challenge_expires), 7d\n"
+	    "  --count N           N challenges (1..1000), one per device\n"
+	    "\n"
+	    "See docs/scep.md for the configuration and the failInfo codes.\n",
+	    cmd_challenge_new },
+	{ "challenge", "list", "list SCEP challenges",
+	    "Usage: cairn-sub challenge list --data DIR [--all]\n"
+	    "\n"
+	    "The challenges that can still be used (--all: every one, with when\n"
+	    "it was used or whether it was revoked). Secrets are not stored and\n"
+	    "cannot be shown again.\n",
+	    cmd_challenge_list },
+	{ "challenge", "revoke", "make a SCEP challenge unusable",
+	    "Usage: cairn-sub challenge revoke ID --data DIR\n"
+	    "\n"
+	    "A challenge given to the wrong device, or no longer needed, can be\n"
+	    "revoked until it is used.\n",
+	    cmd_challenge_revoke },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -13,6 +13,8 @@
  *   GET  /api/v1/certificates        managers: {"certificates": [...]}
  *   POST /api/v1/certificates/SERIAL/revoke  managers, {"reason": R}
  *   GET  /api/v1/ca/chain            this CA and the root, PEM
+ *   POST /api/v1/scep/challenges     managers: a one-time SCEP challenge,
+ *                                    {"template", "subject"?, "expires"?}
  * Errors: {"error": {"code": "...", "message": "..."}} with a 4xx/5xx.
  */
 #include "config.h"
@@ -27,6 +29,7 @@
 #include "lib/csr.h"
 #include "lib/error.h"
 #include "lib/util.h"
+#include "sub-ca/scep.h"
 #include "sub-ca/web.h"
 
 void
@@ -299,6 +302,44 @@ cert_list(struct server *srv, struct http_response *resp)
 	reply(resp, 200, json_pack("{s:o}", "certificates", a));
 }
 
+/* POST /scep/challenges: a one-time SCEP challenge (scep_challenge_new
+ * checks the role and audits). */
+static void
+scep_challenge(struct server *srv, const struct http_request *req,
+    struct http_response *resp, const struct actor *who)
+{
+	struct scep_challenge c = { 0 };
+	const char *tname = NULL, *subject = NULL, *expires = NULL;
+	json_error_t jerr;
+	json_t *b;
+	long long ttl = 0;
+	int r;
+
+	b = json_loadb((const char *)req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (b == NULL || json_unpack(b, "{s:s, s?s, s?s}", "template", &tname,
+	    "subject", &subject, "expires", &expires) != 0) {
+		rest_error(resp, 400, "bad_request", "want {\"template\": "
+		    "NAME, \"subject\": PATTERN (optional), \"expires\": "
+		    "\"1h\" (optional)}");
+		goto out;
+	}
+	if ((expires != NULL && (r = scep_duration_parse(expires,
+	    &ttl)) != 0) ||
+	    (r = scep_challenge_new(srv->ca, who, tname, subject, ttl,
+		&c)) != 0) {
+		fail(resp, r);
+		goto out;
+	}
+	reply(resp, 201, json_pack("{s:I, s:s, s:s, s:s?, s:I}", "id",
+	    (json_int_t)c.id, "challenge", c.secret, "template",
+	    c.template_name, "subject", c.subject, "expires",
+	    (json_int_t)c.expires));
+out:
+	scep_challenge_clear(&c);
+	json_decref(b);
+}
+
 static json_t *
 json_body(const struct http_request *req)
 {
@@ -392,6 +433,9 @@ rest_handle(struct server *srv, const struct http_request *req,
 	} else if (sscanf(p, "/certificates/%79[^/]%n", serial, &n) == 1 &&
 	    p[n] == '\0' && strcmp(req->method, "GET") == 0) {
 		cert_get(srv, req, resp, serial);
+	} else if (strcmp(p, "/scep/challenges") == 0 &&
+	    strcmp(req->method, "POST") == 0) {
+		scep_challenge(srv, req, resp, &who);
 	} else {
 		rest_error(resp, 404, "not_found", "no such API path; see "
 		    "docs/cairn-sub.md");

@@ -159,6 +159,37 @@ static const char *const migrations[] = {
 	"  key_uri TEXT NOT NULL,"
 	"  not_after INTEGER NOT NULL,"
 	"  created INTEGER NOT NULL);",
+	/* SCEP (sub-ca/scep*.c): one-time challenges, stored as the SHA-256
+	 * of the secret (a dynamic challenge a webhook vouched for is kept as
+	 * spent, so it cannot be replayed); the RA keys in the CA's token,
+	 * by the request that certified them; SCEP transactions, so that a
+	 * client that resends or polls finds its request. */
+	"CREATE TABLE scep_challenges ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  template TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used_at INTEGER,"
+	"  request_id INTEGER REFERENCES requests(id),"
+	"  revoked_at INTEGER,"
+	"  revoked_by TEXT,"
+	"  CHECK ((used_at IS NULL) = (request_id IS NULL)));"
+	"CREATE TABLE scep_ra ("
+	"  request_id INTEGER PRIMARY KEY REFERENCES requests(id),"
+	"  key_label TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE scep_transactions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  tid TEXT NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  csr_sha256 TEXT NOT NULL,"
+	"  signer_sha256 TEXT NOT NULL,"
+	"  request_id INTEGER NOT NULL REFERENCES requests(id),"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX scep_transactions_tid ON scep_transactions(tid);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

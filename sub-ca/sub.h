@@ -24,5 +24,9 @@ int cmd_account_role(const struct cairn_cmd *cmd, int argc, char **argv);
 int cmd_account_cert(const struct cairn_cmd *cmd, int argc, char **argv);
 int cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv);
 int cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv);
+/* cmd_challenge.c: SCEP one-time challenges */
+int cmd_challenge_new(const struct cairn_cmd *cmd, int argc, char **argv);
+int cmd_challenge_list(const struct cairn_cmd *cmd, int argc, char **argv);
+int cmd_challenge_revoke(const struct cairn_cmd *cmd, int argc, char **argv);
 
 #endif /* CAIRN_SUB_H */

@@ -19,6 +19,7 @@ struct server {
 	struct ca *ca;
 	X509_STORE *trust;      /* root + this CA: for client certificates */
 	struct web *web;        /* web enrollment pages' state (web.c) */
+	struct scep *scep;      /* SCEP (sub-ca/scep.h); NULL when off */
 };
 
 /*
