@@ -83,4 +83,10 @@ void webpage_revoke(struct ctx *c, const char *serial, int unhold);
 void webpage_download(struct ctx *c, const char *serial_in,
     const char *suffix);
 
+/* ---- webscep.c: the managers' SCEP challenge page --------------------- */
+
+void webscep_page(struct ctx *c);                 /* GET /challenges */
+void webscep_new(struct ctx *c);                  /* POST /challenges */
+void webscep_revoke(struct ctx *c, long long id); /* POST .../ID/revoke */
+
 #endif /* CAIRN_WEB_INT_H */

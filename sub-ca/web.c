@@ -19,6 +19,9 @@
  *                                auditors); POST .../SERIAL/revoke and
  *                                .../SERIAL/unhold (managers)
  *   GET  /certsrv/certs/SERIAL.pem, .cer (DER), -chain.pem, .p7b
+ *   GET  /certsrv/challenges     SCEP one-time challenges (managers); POST
+ *                                makes one, .../ID/revoke revokes one
+ *                                (sub-ca/webscep.c)
  *   GET  /certsrv/ca             the CA certificate, chain and CRLs
  *   GET  /certsrv/ca.pem, /certsrv/style.css
  *
@@ -317,7 +320,8 @@ web_page_begin(struct ctx *c, struct html *h, const char *title)
 		    "My requests</a></li>\n");
 		if (web_is_manager(c))
 			html_raw(h, "<li><a href=\"/certsrv/pending\">Pending "
-			    "requests</a></li>\n");
+			    "requests</a></li>\n<li><a href=\"/certsrv/"
+			    "challenges\">SCEP challenges</a></li>\n");
 		if (web_may_list_certs(c))
 			html_raw(h, "<li><a href=\"/certsrv/certs\">"
 			    "Certificates</a></li>\n");
@@ -584,7 +588,9 @@ page_home(struct ctx *c)
 		    "the status of your requests</a></li>\n");
 		if (web_is_manager(c))
 			html_raw(&h, "<li><a href=\"/certsrv/pending\">Approve "
-			    "or deny pending requests</a></li>\n");
+			    "or deny pending requests</a></li>\n<li><a href=\""
+			    "/certsrv/challenges\">Make one-time SCEP challenge "
+			    "passwords</a> for network devices</li>\n");
 		if (web_may_list_certs(c))
 			html_raw(&h, "<li><a href=\"/certsrv/certs\">Issued "
 			    "and revoked certificates</a></li>\n");
@@ -890,6 +896,20 @@ route_authed(struct ctx *c, const char *p)
 			webpage_certs(c);
 		else
 			not_allowed(c, "GET");
+	} else if (strcmp(p, "/challenges") == 0) {
+		if (is_get(c->req))
+			webscep_page(c);
+		else if (is_post(c->req))
+			webscep_new(c);
+		else
+			not_allowed(c, "GET, POST");
+	} else if (strncmp(p, "/challenges/", 12) == 0 &&
+	    (rest = parse_id(p + 12, &id)) != NULL &&
+	    strcmp(rest, "/revoke") == 0) {
+		if (is_post(c->req))
+			webscep_revoke(c, id);
+		else
+			not_allowed(c, "POST");
 	} else if (strncmp(p, "/requests/", 10) == 0 &&
 	    (rest = parse_id(p + 10, &id)) != NULL && *rest == '\0') {
 		if (is_get(c->req))

@@ -17,7 +17,7 @@
 # scep_client makes the messages the peers never send and opens replies
 # with OpenSSL alone.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 82
+plan 90
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 SC="$CAIRN_BUILDDIR/tests/bench/scep_client"
@@ -345,6 +345,43 @@ check_eq "REST: an enrollee may not (403)" 403 \
 	-H 'Content-Type: application/json' -d '{"template": "Router"}' "$API/scep/challenges")"
 dyn d7 "$CHR"
 check_out "the REST challenge enrolls" "pkiStatus=SUCCESS" cat d7.txt
+
+# ---- the managers' web page makes challenges (NDES's mscep_admin) -------------------
+W="https://127.0.0.1:$HTTPS/certsrv"
+WC=(curl -s --cacert m1/root.pem)
+tok_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -1; }
+web_login() { # ACCOUNT PASSWORD JAR
+	"${WC[@]}" -c "$3.0" -o "$3.login.html" "$W/login"
+	"${WC[@]}" -b "$3.0" -c "$3" -o /dev/null --data-urlencode "csrf=$(tok_of "$3.login.html")" \
+		--data-urlencode "account=$1" --data-urlencode "password=$2" "$W/login"
+}
+web_login bob bob-password-123 bob.jar
+"${WC[@]}" -b bob.jar -o ch.html "$W/challenges"
+check_out "the managers' page offers a challenge form for the templates" \
+	'<form method="post" action="/certsrv/challenges">.*<option value="Router"' \
+	bash -c "tr '\n' ' ' <ch.html"
+check_eq "a challenge made on the page is shown once (201)" 201 \
+	"$("${WC[@]}" -b bob.jar -o chm.html -w '%{http_code}' --data-urlencode "csrf=$(tok_of ch.html)" \
+	--data-urlencode template=Router --data-urlencode subject='CN=r9.routers.example.org' \
+	--data-urlencode expires=15m "$W/challenges")"
+CHW=$(sed -n 's/.*<code id="secret">\([0-9a-f]*\)<\/code>.*/\1/p' chm.html)
+check_out "...as 128 random bits" "^[0-9a-f]{32}$" echo "$CHW"
+scepc e9 "$CHW" r9.routers.example.org
+check_out "scepclient enrolls with the page's challenge" "pkiStatus=SUCCESS" cat e9/log
+check_eq "without the page's CSRF token nothing is made (403)" 403 \
+	"$("${WC[@]}" -b bob.jar -o /dev/null -w '%{http_code}' --data-urlencode template=Router "$W/challenges")"
+web_login alice alice-password-1 alice.jar
+check_eq "an enrollee may not open the page (403)" 403 \
+	"$("${WC[@]}" -b alice.jar -o /dev/null -w '%{http_code}' "$W/challenges")"
+"${WC[@]}" -b bob.jar -o ch2.html "$W/challenges"
+"${WC[@]}" -b bob.jar -o chm2.html --data-urlencode "csrf=$(tok_of ch2.html)" \
+	--data-urlencode template=Router --data-urlencode expires=15m "$W/challenges"
+CHV=$(sed -n 's/.*<code id="secret">\([0-9a-f]*\)<\/code>.*/\1/p' chm2.html)
+CHVID=$(sed -n 's/.*<p>Challenge \([0-9]*\) for template.*/\1/p' chm2.html)
+check_eq "the manager revokes a challenge on the page (303)" 303 \
+	"$("${WC[@]}" -b bob.jar -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(tok_of chm2.html)" "$W/challenges/$CHVID/revoke")"
+scepc e10 "$CHV" r10.routers.example.org
+check_out "...and it no longer enrolls" "FAILURE|failInfo|badRequest" cat e10/log
 
 # ---- bad input: the right answer, nothing issued, audited --------------------------
 openssl genrsa -out kb.pem 2048 2>/dev/null

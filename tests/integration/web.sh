@@ -19,7 +19,7 @@
 #     audit log has the logins and their refusals, and a screenshot of
 #     each page is kept under $CAIRN_BUILDDIR/tests/artifacts/web/.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 88
+plan 91
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
@@ -118,6 +118,8 @@ check_out "a CSR subject carries a literal <script>" "<script>alert\(1\)</script
 	openssl req -in xss.csr -noout -subject -nameopt utf8,sep_comma_plus
 
 # ---- the daemon -------------------------------------------------------------
+# SCEP on, for the managers' challenge page (docs/scep.md).
+printf 'scep:\n  challenge_expires: 1h\n' >>"$S/cairn-sub.yaml"
 "$SUB" serve --data "$S" --pid-file serve.pid >serve.log 2>&1 &
 for _ in $(seq 50); do
 	curl -s -o /dev/null "http://127.0.0.1:$HTTP/ca/ca.der" && break
@@ -291,6 +293,12 @@ check_eq "the manager denies with a reason holding <script>: shown as text" \
 	"$(r denied_status) $(r denied_reason) $(r denied_no_script)"
 check_out "the manager revokes the certificate (keyCompromise)" "^revoked \(keyCompromise\)" r revoked_text
 check_eq "hold and release" "on hold|valid" "$(r hold_text | cut -c1-7)|$(r unhold_text)"
+check_out "the manager makes a SCEP challenge on the page: shown once, 128 bits" "^[0-9a-f]{32}$" \
+	r challenge_secret
+check_eq "...listed among the usable ones, script-free" "1 true" \
+	"$(r challenge_rows) $(r challenge_no_script)"
+check_out "...and cairn-sub challenge list knows it, bound to the subject pattern" \
+	"Router .*CN=\*\.routers\.example\.org" "$SUB" challenge list --data "$S"
 check_out "a manager's own request shows no buttons, only a note" "^Your own request" r dave_own_hint
 check_eq "...and a forged approval of it is refused by the core (ESC7, 403)" "403 0" \
 	"$(r dave_self_approve_status) $(r dave_own_buttons)"

@@ -250,6 +250,21 @@ try {
 		await logout();
 	});
 
+	await step('bob makes a one-time SCEP challenge on the managers\' page', async () => {
+		await login('bob', pw('bob'));
+		await page.goto(`${BASE}/certsrv/challenges`);
+		await page.selectOption('#template', 'Router');
+		await page.fill('#subject', 'CN=*.routers.example.org');
+		await page.fill('#expires', '30m');
+		await Promise.all([page.waitForLoadState('load'),
+			page.click('form[action="/certsrv/challenges"] button')]);
+		results.challenge_secret = (await page.textContent('#secret')).trim();
+		results.challenge_rows = await page.locator('#challenges tbody tr[id^="ch-"]').count();
+		results.challenge_no_script = await noScripts();
+		await shot('17-scep-challenge');
+		await logout();
+	});
+
 	await step('dave, a manager, cannot approve his own request (ESC7)', async () => {
 		await login('dave', pw('dave'));
 		await submit('ApprovedServer', 'dave.csr', 'paste');
