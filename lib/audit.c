@@ -126,19 +126,6 @@ is_hash_hex(const char *s, size_t len)
 }
 
 static int
-sha256_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1])
-{
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md))
-		return cairn_error_crypto(CAIRN_E_CRYPTO, "SHA-256 failed");
-	cairn_hex(out, md, sizeof(md), 0);
-	return 0;
-}
-
-static int
 pub_fingerprint(EVP_PKEY *pub, char out[HASH_HEX_LEN + 1])
 {
 	uint8_t fpr[32];
@@ -576,7 +563,7 @@ chain_line(struct chain *c, const char *p, size_t len)
 		goto out;
 	}
 
-	if ((r = sha256_hex(p, len, head)) != 0)
+	if ((r = cairn_sha256_hex(p, len, head)) != 0)
 		goto out;
 	memcpy(c->head, head, sizeof(c->head));
 	c->line = n;

@@ -233,8 +233,8 @@ cairn_read_crl(const char *path, X509_CRL **out)
  * required, no whitespace, and the bits that padding leaves over must be
  * zero, so one signature has one spelling.  *out is new (free()).
  */
-static int
-b64_value(char c)
+int
+cairn_b64digit(int c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -247,6 +247,56 @@ b64_value(char c)
 	if (c == '/')
 		return 63;
 	return -1;
+}
+
+int
+cairn_hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+cairn_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md)) {
+		memset(out, '0', 64);
+		out[64] = '\0';
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "SHA-256 failed");
+	}
+	cairn_hex(out, md, sizeof(md), 0);
+	return 0;
+}
+
+char *
+cairn_name_text(X509_NAME *n, int escape)
+{
+	unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	long len;
+
+	if (!escape)
+		flags &= ~ASN1_STRFLGS_ESC_2253;
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, n, 0, flags) >= 0 &&
+	    (len = BIO_get_mem_data(b, &p)) >= 0 &&
+	    (s = malloc((size_t)len + 1)) != NULL) {
+		memcpy(s, p, (size_t)len);
+		s[len] = '\0';
+	}
+	BIO_free(b);
+	return s;
 }
 
 int
@@ -269,7 +319,7 @@ cairn_b64_decode(const char *s, size_t len, uint8_t **out, size_t *outlen)
 		for (j = 0; j < 4; j++) {
 			if (i + 4 == len && j >= 4 - pad)
 				v[j] = 0;
-			else if ((v[j] = b64_value(s[i + j])) < 0)
+			else if ((v[j] = cairn_b64digit(s[i + j])) < 0)
 				goto bad;
 		}
 		buf[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);

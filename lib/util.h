@@ -68,4 +68,22 @@ size_t cairn_strlcpy(char *dst, const char *src, size_t size);
 int cairn_b64_decode(const char *s, size_t len, uint8_t **out,
     size_t *outlen);
 
+/* cairn_hexdigit / cairn_b64digit: the value of one hex digit (either
+ * case) or one standard base64 character ('+', '/'), or -1. */
+int cairn_hexdigit(int c);
+int cairn_b64digit(int c);
+
+/* cairn_sha256_hex: SHA-256 of `len` bytes as 64 lowercase hex digits;
+ * 0, or CAIRN_E_CRYPTO (then `out` holds 64 zeros). */
+int cairn_sha256_hex(const void *buf, size_t len, char out[65]);
+
+/*
+ * cairn_name_text: `n` as RFC 2253 text (most specific first), UTF-8
+ * kept as it is; with `escape` the RFC 2253 special characters are
+ * backslash-escaped (text for machines), without it values are shown as
+ * they are (text for people, only ever shown escaped for its medium).
+ * New string (free()), or NULL.
+ */
+char *cairn_name_text(X509_NAME *n, int escape);
+
 #endif /* CAIRN_UTIL_H */

@@ -21,6 +21,7 @@
 
 #include "lib/error.h"
 #include "lib/limits.h"
+#include "lib/util.h"
 #include "pkcs11/uri.h"
 
 enum attr_kind { K_STR, K_ID, K_TYPE, K_SLOT_ID, K_VERSION };
@@ -101,18 +102,6 @@ value_char_ok(unsigned char c, int query)
 	return c == '&';
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 struct cairn_p11_uri *
 cairn_p11_uri_new(void)
 {
@@ -173,8 +162,8 @@ decode_value(const char *s, size_t len, size_t off, int query,
 
 		if (c == '%') {
 			if (len - i < 3 ||
-			    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+			    (hi = cairn_hexdigit((unsigned char)s[i + 1])) < 0 ||
+			    (lo = cairn_hexdigit((unsigned char)s[i + 2])) < 0) {
 				free(buf);
 				return cairn_error(CAIRN_E_URI_SYNTAX,
 				    "offset %zu: '%%' in the value of %s must be "

@@ -233,18 +233,6 @@ http_query_arg(const struct http_request *req, const char *name)
 	return NULL;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode a query component in place: '+' is a space (HTML forms), "%XX" a
  * byte, a '%' not followed by two hex digits stays as it is (as MHD's own
@@ -260,8 +248,8 @@ query_decode(char *s)
 	for (; *s != '\0'; s++) {
 		if (*s == '+')
 			*w++ = ' ';
-		else if (*s == '%' && (hi = hexval(s[1])) >= 0 &&
-		    (lo = hexval(s[2])) >= 0) {
+		else if (*s == '%' && (hi = cairn_hexdigit(s[1])) >= 0 &&
+		    (lo = cairn_hexdigit(s[2])) >= 0) {
 			if ((*w++ = (char)(hi << 4 | lo)) == '\0')
 				return -1;
 			s += 2;

@@ -32,36 +32,6 @@ issue_result_clear(struct issue_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static void
-sha256_hex_of(const void *buf, size_t len, char out[65])
-{
-	uint8_t md[32];
-
-	if (EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL) == 1)
-		cairn_hex(out, md, 32, 0);
-	else
-		strcpy(out, "?");
-}
-
-static char *
-name_text(X509_NAME *n)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL, *p;
-	long len;
-
-	if (b == NULL)
-		return NULL;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 &
-	    ~ASN1_STRFLGS_ESC_MSB) >= 0 && (len = BIO_get_mem_data(b, &p)) >= 0
-	    && (s = malloc((size_t)len + 1)) != NULL) {
-		memcpy(s, p, (size_t)len);
-		s[len] = '\0';
-	}
-	BIO_free(b);
-	return s;
-}
-
 /* Audit a refused request, keeping the refusal's message. */
 static void
 audit_refusal(struct ca *ca, const struct issue_req *rq, int why)
@@ -259,12 +229,12 @@ record_intent(struct ca *ca, struct intent *in, X509 *x, const char *serial,
     const uint8_t *tbs, size_t tbslen)
 {
 	struct record rc = { ca, in, x, serial, tbs, tbslen, NULL, "" };
-	char *subject = name_text(X509_get_subject_name(x));
+	char *subject = cairn_name_text(X509_get_subject_name(x), 1);
 	long long id = in->request_id;
 	int r;
 
 	rc.subject = subject != NULL ? subject : "";
-	sha256_hex_of(tbs, tbslen, rc.hash);
+	cairn_sha256_hex(tbs, tbslen, rc.hash);
 	if ((r = store_run(ca->store, intent_job, &rc)) != 0)
 		in->request_id = id;
 	free(subject);
@@ -319,7 +289,7 @@ record_issued(struct ca *ca, struct intent *in, X509 *x,
 		    "certificate");
 	rc.bytes = der;
 	rc.len = (size_t)len;
-	sha256_hex_of(der, (size_t)len, rc.hash);
+	cairn_sha256_hex(der, (size_t)len, rc.hash);
 	r = store_run(ca->store, issued_job, &rc);
 	OPENSSL_free(der);
 	return r;

@@ -18,6 +18,7 @@
 
 #include "lib/error.h"
 #include "lib/limits.h"
+#include "lib/util.h"
 #include "sub-ca/ocsp.h"
 
 size_t
@@ -189,34 +190,6 @@ out:
 	return r;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 ocsp_get_decode(const char *enc, size_t len, uint8_t *out, size_t cap,
     size_t *outlen)
@@ -236,8 +209,8 @@ ocsp_get_decode(const char *enc, size_t len, uint8_t *out, size_t cap,
 		if (c == '%') {
 			int h, l;
 
-			if (len - i < 3 || (h = hexval(enc[i + 1])) < 0 ||
-			    (l = hexval(enc[i + 2])) < 0)
+			if (len - i < 3 || (h = cairn_hexdigit(enc[i + 1])) < 0 ||
+			    (l = cairn_hexdigit(enc[i + 2])) < 0)
 				return cairn_error(CAIRN_E_INVAL, "GET: '%%' at "
 				    "offset %zu without two hex digits", i);
 			c = (unsigned char)(h << 4 | l);
@@ -250,7 +223,7 @@ ocsp_get_decode(const char *enc, size_t len, uint8_t *out, size_t cap,
 		if (pad > 0)
 			return cairn_error(CAIRN_E_INVAL, "GET: base64 after "
 			    "its padding (offset %zu)", i);
-		if ((v = b64val(c)) < 0)
+		if ((v = cairn_b64digit(c)) < 0)
 			return cairn_error(CAIRN_E_INVAL, "GET: character 0x%02x "
 			    "at offset %zu is not base64 (RFC 4648 4)", c, i);
 		nchars++;

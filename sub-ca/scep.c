@@ -239,16 +239,6 @@ fail_internal(struct op *o, int r)
 	    "the request; the operator's log has the reason\n");
 }
 
-static void
-sha256_hex(const void *p, size_t len, char out[65])
-{
-	uint8_t md[32];
-
-	if (EVP_Digest(p, len, md, NULL, EVP_sha256(), NULL) != 1)
-		memset(md, 0, sizeof(md));
-	cairn_hex(out, md, 32, 0);
-}
-
 static int
 csr_hash(X509_REQ *csr, char out[65])
 {
@@ -257,7 +247,7 @@ csr_hash(X509_REQ *csr, char out[65])
 
 	if (len <= 0)
 		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the CSR");
-	sha256_hex(der, (size_t)len, out);
+	cairn_sha256_hex(der, (size_t)len, out);
 	OPENSSL_free(der);
 	return 0;
 }

@@ -187,21 +187,7 @@ web_fmt_time(long long t, char out[32])
 char *
 web_name_text(X509_NAME *n)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL, *p;
-	long len;
-
-	if (b == NULL)
-		return NULL;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 &
-	    ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_2253)) >= 0 &&
-	    (len = BIO_get_mem_data(b, &p)) >= 0 &&
-	    (s = malloc((size_t)len + 1)) != NULL) {
-		memcpy(s, p, (size_t)len);
-		s[len] = '\0';
-	}
-	BIO_free(b);
-	return s;
+	return cairn_name_text(n, 0);
 }
 
 /* The subject a stored CSR asks for (DER blob), as text; new or NULL. */

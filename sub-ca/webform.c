@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/limits.h"
+#include "lib/util.h"
 #include "sub-ca/webform.h"
 
 #define URLENC "application/x-www-form-urlencoded"
@@ -157,18 +158,6 @@ fail:
 	return r;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..len) ('+' is a space) into a new NUL-terminated
  * buffer; *outlen its length. */
 static int
@@ -186,8 +175,8 @@ urldecode(const uint8_t *s, size_t len, size_t field, uint8_t **out,
 		if (s[i] == '+') {
 			d[n++] = ' ';
 		} else if (s[i] == '%') {
-			if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0) {
+			if (len - i < 3 || (hi = cairn_hexdigit(s[i + 1])) < 0 ||
+			    (lo = cairn_hexdigit(s[i + 2])) < 0) {
 				free(d);
 				return cairn_error(CAIRN_E_INVAL, "form field "
 				    "%zu: '%%' not followed by two hex digits",
