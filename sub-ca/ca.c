@@ -44,8 +44,8 @@ ca_write_bio(const char *path, BIO *b, unsigned mode, int flags)
 	    flags);
 }
 
-static char *
-dup_path(const char *dir, const char *name)
+char *
+ca_path_dup(const char *dir, const char *name)
 {
 	char buf[PATH_MAX];
 
@@ -56,9 +56,8 @@ dup_path(const char *dir, const char *name)
 	return strdup(buf);
 }
 
-/* "127.0.0.1:8443" or "[::1]:8443" */
-static int
-parse_listen(const char *s, char **addr, unsigned short *port)
+int
+ca_listen_parse(const char *s, char **addr, unsigned short *port)
 {
 	const char *colon = strrchr(s, ':');
 	char *end;
@@ -102,7 +101,7 @@ want_listen(struct cfg_check *chk, const struct cfg_node *m,
 {
 	const char *s = cfg_want_str(chk, m, key, 0, dflt);
 
-	if (s != NULL && parse_listen(s, addr, port) != 0)
+	if (s != NULL && ca_listen_parse(s, addr, port) != 0)
 		cfg_fail(chk, m != NULL && cfg_get(m, key) != NULL ?
 		    cfg_get(m, key) : m, "%s: want ADDRESS:PORT such as "
 		    "127.0.0.1:8443 or [::1]:8443, have '%s'", key, s);
@@ -141,11 +140,11 @@ load_config(struct ca *ca)
 		c->key_uri = strdup(s);
 	if ((s = cfg_want_str(&chk, root, "module", 0, NULL)) != NULL)
 		c->module = strdup(s);
-	c->pin_file = dup_path(ca->dir, cfg_want_str(&chk, root, "pin_file",
+	c->pin_file = ca_path_dup(ca->dir, cfg_want_str(&chk, root, "pin_file",
 	    0, "user.pin"));
-	c->store = dup_path(ca->dir, cfg_want_str(&chk, root, "store", 0,
+	c->store = ca_path_dup(ca->dir, cfg_want_str(&chk, root, "store", 0,
 	    "ca.db"));
-	c->templates = dup_path(ca->dir, cfg_want_str(&chk, root,
+	c->templates = ca_path_dup(ca->dir, cfg_want_str(&chk, root,
 	    "templates", 0, "templates"));
 
 	m = cfg_want_map(&chk, root, "listen", 0);
@@ -204,9 +203,9 @@ load_config(struct ca *ca)
 	if (m != NULL)
 		cfg_keys(&chk, m, tpm_keys);
 	if ((s = cfg_want_str(&chk, m, "ek_roots", 0, NULL)) != NULL)
-		c->tpm_ek_roots = dup_path(ca->dir, s);
+		c->tpm_ek_roots = ca_path_dup(ca->dir, s);
 	if ((s = cfg_want_str(&chk, m, "ek_allow", 0, NULL)) != NULL)
-		c->tpm_ek_allow = dup_path(ca->dir, s);
+		c->tpm_ek_allow = ca_path_dup(ca->dir, s);
 	c->tpm_session_lifetime = cfg_want_duration(&chk, m,
 	    "session_lifetime", 0, 300);
 	if (c->tpm_session_lifetime > 3600)

@@ -105,6 +105,13 @@ struct ca {
 int ca_open(const char *dir, unsigned flags, struct ca **out);
 void ca_close(struct ca *ca);
 
+/* ca_path_dup: DIR/name, or name when absolute; new string or NULL. */
+char *ca_path_dup(const char *dir, const char *name);
+
+/* ca_listen_parse: "127.0.0.1:8443" or "[::1]:8443" into *addr (new
+ * string) and *port; -1 when it is neither. */
+int ca_listen_parse(const char *s, char **addr, unsigned short *port);
+
 /* ca_path: DIR/name into `out` (PATH_MAX). */
 char *ca_path(const struct ca *ca, char *out, const char *name);
 

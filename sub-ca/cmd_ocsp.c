@@ -39,33 +39,6 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 	    "/ocsp or GET /ocsp/<base64 request>\n");
 }
 
-/* "127.0.0.1:8081" or "[::1]:8081" */
-static int
-parse_listen(const char *s, char *addr, size_t n, unsigned short *port)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long p;
-	size_t alen;
-
-	if (colon == NULL || colon == s)
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
-		return -1;
-	alen = (size_t)(colon - s);
-	if (s[0] == '[' && colon[-1] == ']') {
-		s++;
-		alen -= 2;
-	}
-	if (alen >= n)
-		return -1;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	*port = (unsigned short)p;
-	return 0;
-}
-
 enum { OPT_DATA = 1, OPT_HELP, OPT_LISTEN, OPT_PIDFILE, OPT_THREADS };
 
 int
@@ -84,7 +57,7 @@ cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	struct http_listener l;
 	struct sigaction sa;
 	const char *data = NULL, *listen = "127.0.0.1:8081", *pidfile = NULL;
-	char addr[64], pid[32];
+	char *addr = NULL, pid[32];
 	unsigned short port;
 	unsigned threads = 0;
 	size_t entries;
@@ -111,7 +84,7 @@ cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	if ((data = sub_data_dir(data)) == NULL)
 		return cairn_cli_usage(cmd, "name the data directory with "
 		    "--data DIR (or CAIRN_DATA)");
-	if (parse_listen(listen, addr, sizeof(addr), &port) != 0)
+	if (ca_listen_parse(listen, &addr, &port) != 0)
 		return cairn_cli_usage(cmd, "--listen: want ADDRESS:PORT such "
 		    "as 127.0.0.1:8081 or [::1]:8081, have '%s'", listen);
 	if ((r = ca_open(data, CA_CERT, &ca)) != 0 ||
@@ -147,5 +120,6 @@ out:
 	http_stop(http);
 	ocsp_close(o);
 	ca_close(ca);
+	free(addr);
 	return r == 0 ? CAIRN_EXIT_OK : cairn_cli_fail(r);
 }

@@ -76,8 +76,8 @@ fail(struct http_response *resp, int r)
 		    "realm=\"cairn\", charset=\"UTF-8\"");
 }
 
-static void
-reply(struct http_response *resp, int status, json_t *o)
+void
+rest_reply(struct http_response *resp, int status, json_t *o)
 {
 	char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) :
 	    NULL;
@@ -121,7 +121,7 @@ issued_reply(struct server *srv, struct http_response *resp,
 	    res->notes[i] != NULL; i++)
 		json_array_append_new(notes, json_string(res->notes[i]));
 	if (res->status == ISSUE_PENDING) {
-		reply(resp, 202, json_pack("{s:I, s:s, s:o*}", "id",
+		rest_reply(resp, 202, json_pack("{s:I, s:s, s:o*}", "id",
 		    (json_int_t)res->request_id, "status", "pending", "notes",
 		    notes));
 		return;
@@ -131,7 +131,7 @@ issued_reply(struct server *srv, struct http_response *resp,
 	o = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:o*}", "id",
 	    (json_int_t)res->request_id, "status", "issued", "serial",
 	    res->serial, "certificate", cert, "chain", chain, "notes", notes);
-	reply(resp, 201, o);
+	rest_reply(resp, 201, o);
 	free(cert);
 	free(chain);
 }
@@ -226,7 +226,7 @@ request_status(struct server *srv, struct http_response *resp,
 	if (ok != 1)
 		rest_error(resp, 404, "not_found", "no such request");
 	else
-		reply(resp, 200, o);
+		rest_reply(resp, 200, o);
 }
 
 static void
@@ -299,7 +299,7 @@ cert_list(struct server *srv, struct http_response *resp)
 			    ca_reason_name(sqlite3_column_int(st, 7)))));
 	sqlite3_finalize(st);
 	store_unlock(srv->ca->store);
-	reply(resp, 200, json_pack("{s:o}", "certificates", a));
+	rest_reply(resp, 200, json_pack("{s:o}", "certificates", a));
 }
 
 /* POST /scep/challenges: a one-time SCEP challenge (scep_challenge_new
@@ -331,7 +331,7 @@ scep_challenge(struct server *srv, const struct http_request *req,
 		fail(resp, r);
 		goto out;
 	}
-	reply(resp, 201, json_pack("{s:I, s:s, s:s, s:s?, s:I}", "id",
+	rest_reply(resp, 201, json_pack("{s:I, s:s, s:s, s:s?, s:I}", "id",
 	    (json_int_t)c.id, "challenge", c.secret, "template",
 	    c.template_name, "subject", c.subject, "expires",
 	    (json_int_t)c.expires));
@@ -402,7 +402,7 @@ rest_handle(struct server *srv, const struct http_request *req,
 			if ((r = issue_deny(srv->ca, id, &who, why)) != 0)
 				fail(resp, r);
 			else
-				reply(resp, 200, json_pack("{s:I, s:s}", "id",
+				rest_reply(resp, 200, json_pack("{s:I, s:s}", "id",
 				    (json_int_t)id, "status", "denied"));
 			json_decref(b);
 		}
@@ -427,7 +427,7 @@ rest_handle(struct server *srv, const struct http_request *req,
 		    (r = ca_revoke(srv->ca, serial, reason, &who)) != 0)
 			fail(resp, r);
 		else
-			reply(resp, 200, json_pack("{s:s, s:s}", "serial",
+			rest_reply(resp, 200, json_pack("{s:s, s:s}", "serial",
 			    serial, "status", "revoked"));
 		json_decref(b);
 	} else if (sscanf(p, "/certificates/%79[^/]%n", serial, &n) == 1 &&

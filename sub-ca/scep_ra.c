@@ -40,18 +40,6 @@ static const char *const scep_keys[] = { "ra_template", "ra_key",
 static const char *const webhook_keys[] = { "url", "template", "ca_file",
 	"bearer_file", "timeout", NULL };
 
-static char *
-dup_path(const char *dir, const char *name)
-{
-	char buf[PATH_MAX];
-
-	if (name[0] == '/')
-		snprintf(buf, sizeof(buf), "%s", name);
-	else
-		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
-	return strdup(buf);
-}
-
 void
 scep_config_clear(struct scep_config *c)
 {
@@ -82,9 +70,9 @@ load_webhook(struct cfg_check *chk, const struct cfg_node *m,
 	if ((s = cfg_want_str(chk, m, "template", 1, NULL)) != NULL)
 		c->webhook_template = strdup(s);
 	if ((s = cfg_want_str(chk, m, "ca_file", 0, NULL)) != NULL)
-		c->webhook_ca_file = dup_path(dir, s);
+		c->webhook_ca_file = ca_path_dup(dir, s);
 	if ((s = cfg_want_str(chk, m, "bearer_file", 0, NULL)) != NULL)
-		c->webhook_bearer_file = dup_path(dir, s);
+		c->webhook_bearer_file = ca_path_dup(dir, s);
 	t = cfg_want_duration(chk, m, "timeout", 0, 5);
 	if (t > CAIRN_SCEP_WEBHOOK_TIMEOUT_MAX_SEC)
 		cfg_fail(chk, cfg_get(m, "timeout"), "webhook.timeout: at most "

@@ -101,20 +101,6 @@ b64_member(const json_t *o, const char *key, int required, uint8_t **out,
 	return 0;
 }
 
-static void
-reply(struct http_response *resp, int status, json_t *o)
-{
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) :
-	    NULL;
-
-	if (s == NULL)
-		rest_error(resp, 500, "internal", "out of memory");
-	else
-		http_resp_text(resp, status, "application/json", s);
-	free(s);
-	json_decref(o);
-}
-
 static json_t *
 body_object(const struct http_request *req)
 {
@@ -682,7 +668,7 @@ attest_start(struct server *srv, const struct http_request *req,
 	b_blob = b64(bbuf, boff);
 	b_enc = b64(ebuf, eoff);
 	b_nonce = b64(nonce, sizeof(nonce));
-	reply(resp, 201, json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:s}",
+	rest_reply(resp, 201, json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:s}",
 	    "session", idhex, "credential_blob", b_blob, "encrypted_secret",
 	    b_enc, "nonce", b_nonce, "expires",
 	    (json_int_t)(now + ca->cfg.tpm_session_lifetime), "trust",

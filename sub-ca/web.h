@@ -48,6 +48,9 @@ void rest_error(struct http_response *resp, int status, const char *code,
  * which is the operator's).  rest_reply_issued: 201 with the certificate
  * and chain, or 202 pending, as POST /api/v1/requests answers. */
 void rest_fail(struct http_response *resp, int r);
+/* rest_reply: answer `status` with the JSON object `o` (taken), keys
+ * sorted; 500 when it cannot be encoded. */
+void rest_reply(struct http_response *resp, int status, json_t *o);
 void rest_reply_issued(struct server *srv, struct http_response *resp,
     struct issue_result *res);
 /* web_start: the web pages' state (sessions, token key) in srv->web;
