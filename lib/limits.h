@@ -213,6 +213,11 @@
  * the daemon persists what it signed: a revocation reaches every
  * responder within a second. */
 #define CAIRN_OCSP_POLL_MS 250
+/* Certificates just issued whose responses wait for the background
+ * thread (ocsp_cert_issued): it drains them every turn; beyond this many
+ * at once, the next pass signs the rest, and a query meanwhile has them
+ * signed on the spot. */
+#define CAIRN_OCSP_ISSUED_QUEUE 4096
 /* Responses signed per store transaction by the background pass. */
 #define CAIRN_OCSP_BATCH 256
 

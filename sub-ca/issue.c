@@ -388,8 +388,9 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 	failpoint("after-sign");
 	if ((r = record_issued(ca, in, x, serial)) != 0)
 		goto out;
-	/* Its OCSP responses exist before anyone sees it. */
-	ocsp_cert_changed(ca, serial);
+	/* Its OCSP responses: signed in the background, or on the first
+	 * query that comes before (never "unknown" once released). */
+	ocsp_cert_issued(ca, serial);
 	failpoint("after-store");
 	*out = x; /* transferred: committed, may be released */
 	x = NULL;

@@ -136,10 +136,7 @@ struct unknown_slot {
 struct ocsp {
 	struct ca *ca;
 	struct ocsp_cache *cache;
-	/* The CA's connection (borrowed).  Not a second one: store_open()
-	 * opens and closes the file to check it, and a close() drops every
-	 * POSIX lock this process holds on it, SQLite's too; another process
-	 * could then take the WAL for its own and delete it. */
+	/* The CA's connection (borrowed). */
 	struct store *st;
 	struct issuer self, root;
 	int sign;
@@ -153,6 +150,9 @@ struct ocsp {
 	long long own_gens[OWN_GENS];
 	size_t nown;
 	int stop, ready, ready_err, pass_now;
+	/* just issued, to sign in the background (ocsp_cert_issued) */
+	char (*issued)[33];
+	size_t nissued;
 	double tokens;
 	long long tokens_ms;
 	unsigned long long nsigned;
@@ -961,6 +961,68 @@ out:
 	return r;
 }
 
+/* Has the cache a response for `serial`'s SHA-1 CertID (any status)? */
+static int
+cached(struct ocsp *o, const char *serial)
+{
+	struct ocsp_certid id;
+	struct ocsp_resp_info info;
+	uint8_t *der = NULL;
+	size_t len;
+	int r;
+
+	if (certid_of(&o->self, 0, serial, &id) != 0)
+		return 0;
+	r = ocsp_cache_get(o->cache, &id, &der, &len, &info);
+	free(der);
+	return r == 1;
+}
+
+/* Sign the responses of `serial` now, cache and queue them for the
+ * store; 0, or an error (the next pass tries again). */
+static int
+sign_now(struct ocsp *o, const char *serial)
+{
+	struct ocsp_signer *sg;
+	struct rec recs[2];
+	int r;
+
+	if ((sg = get_signer(o)) == NULL)
+		return cairn_error(CAIRN_E_STATE, "no OCSP signer yet");
+	if ((r = sign_cert(o, o->ca, o->st, sg, serial, recs)) == 0)
+		enqueue(o, recs, 2);
+	ocsp_signer_free(sg);
+	return r;
+}
+
+/* The certificates issued since the last turn: sign what a query has not
+ * had signed already. */
+static void
+sign_issued(struct ocsp *o)
+{
+	char (*batch)[33];
+	size_t i, n;
+	int r;
+
+	pthread_mutex_lock(&o->mu);
+	n = o->nissued;
+	if (n == 0 || (batch = malloc(n * sizeof(*batch))) == NULL) {
+		if (n != 0)
+			o->pass_now = 1;
+		pthread_mutex_unlock(&o->mu);
+		return;
+	}
+	memcpy(batch, o->issued, n * sizeof(*batch));
+	o->nissued = 0;
+	pthread_mutex_unlock(&o->mu);
+	for (i = 0; i < n; i++)
+		if (!cached(o, batch[i]) && (r = sign_now(o, batch[i])) != 0)
+			fprintf(stderr, "cairn-sub: ocsp: certificate %s: %s "
+			    "(the next pass signs it)\n", batch[i],
+			    cairn_errmsg(r));
+	free(batch);
+}
+
 static void *
 run(void *arg)
 {
@@ -994,13 +1056,15 @@ run(void *arg)
 		ts.tv_nsec += CAIRN_OCSP_POLL_MS * 1000000L;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
-		if (o->nq == 0 && !o->pass_now)
+		if (o->nq == 0 && !o->pass_now && o->nissued == 0)
 			pthread_cond_timedwait(&o->cv, &o->mu, &ts);
 		if (o->stop)
 			break;
 		want_pass = o->pass_now;
 		o->pass_now = 0;
 		pthread_mutex_unlock(&o->mu);
+		if (o->sign)
+			sign_issued(o);
 		if (o->sign && (r = flush(o)) != 0)
 			fprintf(stderr, "cairn-sub: ocsp: %s\n",
 			    cairn_errmsg(r));
@@ -1027,8 +1091,12 @@ run(void *arg)
 		pthread_mutex_lock(&o->mu);
 	}
 	pthread_mutex_unlock(&o->mu);
-	if (o->sign && (r = flush(o)) != 0)
-		fprintf(stderr, "cairn-sub: ocsp: %s\n", cairn_errmsg(r));
+	if (o->sign) {
+		sign_issued(o);
+		if ((r = flush(o)) != 0)
+			fprintf(stderr, "cairn-sub: ocsp: %s\n",
+			    cairn_errmsg(r));
+	}
 	return NULL;
 }
 
@@ -1059,7 +1127,9 @@ ocsp_open(struct ca *ca, unsigned flags, struct ocsp **out)
 		pthread_mutex_init(&o->stripe[i], NULL);
 	if ((o->cache = ocsp_cache_new()) == NULL ||
 	    (o->sign && (o->unknown = calloc(CAIRN_OCSP_UNKNOWN_SLOTS,
-		sizeof(*o->unknown))) == NULL)) {
+		sizeof(*o->unknown))) == NULL) ||
+	    (o->sign && (o->issued = calloc(CAIRN_OCSP_ISSUED_QUEUE,
+		sizeof(*o->issued))) == NULL)) {
 		r = cairn_error(CAIRN_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -1107,6 +1177,7 @@ ocsp_close(struct ocsp *o)
 	for (i = 0; o->unknown != NULL && i < CAIRN_OCSP_UNKNOWN_SLOTS; i++)
 		OPENSSL_free(o->unknown[i].der);
 	free(o->unknown);
+	free(o->issued);
 	ocsp_signer_free(o->signer);
 	ocsp_cache_free(o->cache);
 	for (i = 0; i < STRIPES; i++)
@@ -1135,6 +1206,25 @@ ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_)
 	*entries = ocsp_cache_count(o->cache);
 	pthread_mutex_lock(&o->mu);
 	*signed_ = o->nsigned;
+	pthread_mutex_unlock(&o->mu);
+}
+
+void
+ocsp_cert_issued(struct ca *ca, const char *serial)
+{
+	struct ocsp *o = ca->ocsp;
+
+	if (o == NULL || !o->sign || o->issued == NULL) {
+		ocsp_cert_changed(ca, serial);
+		return;
+	}
+	pthread_mutex_lock(&o->mu);
+	if (o->nissued < CAIRN_OCSP_ISSUED_QUEUE)
+		snprintf(o->issued[o->nissued++], sizeof(o->issued[0]), "%s",
+		    serial);
+	else
+		o->pass_now = 1;        /* the pass signs what is missing */
+	pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }
 
@@ -1251,6 +1341,32 @@ answer(struct http_response *resp, uint8_t *der, size_t len,
 
 /* A serial of this CA that it never issued (or that a crash left at
  * 'intended'): "unknown", signed on demand, kept in a slot. */
+/*
+ * A miss for a serial the store has as issued: a certificate released a
+ * moment ago whose responses the background thread has not signed yet.
+ * Sign them now (only issued serials get here, each once, so no rate
+ * limit is needed) and answer from the cache: 1 with *der (free()), or 0.
+ */
+static int
+issued_now(struct ocsp *o, const struct ocsp_certid *id, uint8_t **der,
+    size_t *len, struct ocsp_resp_info *info)
+{
+	struct ocsp_resp_info st;
+	uint8_t b[16] = { 0 };
+	char serial[33];
+
+	if (id->serial_len == 0 || id->serial_len > sizeof(b))
+		return 0;
+	memcpy(b + sizeof(b) - id->serial_len, id->serial, id->serial_len);
+	cairn_hex(serial, b, sizeof(b), 0);
+	if (cert_status(o->st, serial, &st) != 0 || st.status == OCSP_UNKNOWN ||
+	    sign_now(o, serial) != 0) {
+		cairn_error_clear();
+		return 0;
+	}
+	return ocsp_cache_get(o->cache, id, der, len, info) == 1;
+}
+
 static void
 answer_unknown(struct ocsp *o, const struct ocsp_certid *id,
     struct http_response *resp)
@@ -1432,10 +1548,12 @@ presigned:
 		pthread_mutex_lock(&o->mu);
 		ready = o->ready && o->ready_err == 0;
 		pthread_mutex_unlock(&o->mu);
-		if (ready)
-			answer_unknown(o, &rq.ids[0], resp);
-		else
+		if (!ready)
 			answer_error(resp, OCSP_RESPONSE_STATUS_TRYLATER);
+		else if (issued_now(o, &rq.ids[0], &out, &olen, &info))
+			answer(resp, out, olen, &info, 1);
+		else
+			answer_unknown(o, &rq.ids[0], resp);
 	} else
 		/* RFC 5019 2.2.3: no authoritative answer here. */
 		answer_error(resp, OCSP_RESPONSE_STATUS_UNAUTHORIZED);

@@ -199,6 +199,16 @@ int ocsp_handle(struct ocsp *o, const struct http_request *req,
  */
 void ocsp_cert_changed(struct ca *ca, const char *serial);
 
+/*
+ * ocsp_cert_issued: certificate `serial` was just issued.  In the daemon
+ * its responses are signed by the background thread, off the issuance
+ * path (an issuance would otherwise cost three signatures: its own and
+ * two responses); a query that comes first finds it issued in the store
+ * and has it signed on the spot, so a released certificate never reads
+ * "unknown".  Elsewhere (the admin commands) it is ocsp_cert_changed().
+ */
+void ocsp_cert_issued(struct ca *ca, const char *serial);
+
 /* ocsp_wait_ready: block until the first pass has signed every missing
  * response (the daemon prints when it is ready); 0 or the pass's error. */
 int ocsp_wait_ready(struct ocsp *o);

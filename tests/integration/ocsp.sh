@@ -11,7 +11,7 @@
 # answer for the subordinate; bad input with its OCSP error status; the
 # nonce rule; signer renewal; the standalone `cairn-sub ocsp serve`.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 59
+plan 61
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
@@ -254,6 +254,28 @@ check_eq "...within a second of the command's return (the daemon reads the store
 "$SUB" unhold "$API_SERIAL" --data "$S" >/dev/null 2>&1
 for _ in $(seq 20); do q api.pem | grep -q "api.pem: good" && break; sleep 0.05; done
 check_out "un-held: good again" "api.pem: good" q api.pem
+
+# ---- a certificate issued by the daemon: answered good at once -------------
+# Its responses are signed in the background, off the issuance path; a
+# query that comes first finds it issued in the store and has it signed.
+printf 'carol-password-1\n' >carol.pw
+"$SUB" account add carol --data "$S" --role enrollee --password-file carol.pw >/dev/null
+mkcsr carol
+"$SUB" request --data "$S" --template ClientAuth --csr carol.csr --out carol.pem >/dev/null 2>&1
+"$SUB" account cert carol --cert carol.pem --data "$S" >/dev/null
+mkcsr fresh
+curl -s --cacert m1/root.pem --cert carol.pem --key carol.key -o fresh.json \
+	-H 'Content-Type: application/pkcs10' --data-binary @fresh.csr "$API/requests?template=WebServer"
+python3 -c 'import json; print(json.load(open("fresh.json"))["certificate"])' >fresh.pem
+check_out "a certificate the daemon just issued reads good at once (openssl ocsp)" \
+	"Response verify OK.*fresh.pem: good" bash -c "q fresh.pem | tr '\n' ' '"
+FRESH=$(openssl x509 -in fresh.pem -noout -serial | cut -d= -f2)
+for _ in $(seq 20); do
+	n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM ocsp_responses WHERE serial = ? AND status = '"'"'good'"'"'", (sys.argv[2],)).fetchone()[0])' "$S/ca.db" "${FRESH,,}")
+	[ "$n" = 2 ] && break
+	sleep 0.1
+done
+check_eq "...and both its responses (SHA-1, SHA-256) are in the store within 2 s" 2 "$n"
 
 # ---- the root's answer for this CA ------------------------------------------
 check_out "the root's pre-signed answer for the subordinate is served: good, signed by the root" \
