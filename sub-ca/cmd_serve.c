@@ -482,7 +482,15 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	    (int)stop_signal);
 	http_stop(http);
 	http = NULL;
-	ocsp_close(ocsp);
+	if (ocsp != NULL) {
+		size_t entries;
+		unsigned long long nsigned;
+
+		ocsp_stats(ocsp, &entries, &nsigned);
+		ocsp_close(ocsp);       /* signs what is queued, first */
+		printf("cairn-sub: ocsp: %llu responses signed since start\n",
+		    nsigned);
+	}
 	ocsp = NULL;
 	if ((r = ca_audit_event(srv.ca, "daemon stopped", me.name, NULL)) ==
 	    0)
