@@ -5,7 +5,12 @@
 #       DIR/hsm: a SoftHSM2 token with the root key (root-init, batch);
 #       DIR/m1/root.pem: the root; DIR/sub: the issuing CA (cairn-sub
 #       init, sign-subordinate, import), listening on 127.0.0.1 at the
-#       ports given.  Needs $ROOT_BIN and $SUB_BIN.
+#       ports given; DIR/user.pin and DIR/so.pin the root token's PINs.
+#       $TWOTIER_SUBJECT names the issuing CA (default "CN=Cairn Test
+#       Issuing CA,O=Cairn Test,C=DE").  Needs $ROOT_BIN and $SUB_BIN.
+#   twotier_ceremonies DIR HTTPS_PORT HTTP_PORT [KEY_TYPE]
+#       the same up to the signed media DIR/m2, without the import (for
+#       a test that adds a ceremony of its own first).
 #   twotier_serve DIR [LOG]
 #       starts `cairn-sub serve` on DIR/sub in the background, waits until
 #       it answers, and sets SERVE_PID.
@@ -22,7 +27,14 @@ print(*[x.getsockname()[1] for x in s])' "$1"
 }
 
 twotier_setup() {
+	twotier_ceremonies "$@" &&
+		"$SUB_BIN" import --data "$1/sub" --media "$1/m2" \
+		--root "$1/m1/root.pem" >/dev/null 2>&1
+}
+
+twotier_ceremonies() {
 	local d=$1 https=$2 http=$3 kt=${4:-ec-p256}
+	local subject=${TWOTIER_SUBJECT:-CN=Cairn Test Issuing CA,O=Cairn Test,C=DE}
 	local nb
 	nb=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 	mkdir -p "$d" || return 1
@@ -45,7 +57,7 @@ EOF
 	"$ROOT_BIN" run "$d/root-init.yaml" --media "$d/m1" --data "$d/hsm" \
 		--pin-file "$d/user.pin" --batch >/dev/null 2>&1 || return 1
 	"$SUB_BIN" init --data "$d/sub" --media "$d/req" --key-type "$kt" \
-		--subject "CN=Cairn Test Issuing CA,O=Cairn Test,C=DE" \
+		--subject "$subject" \
 		--https "127.0.0.1:$https" --http "127.0.0.1:$http" \
 		>/dev/null 2>&1 || return 1
 	cat >"$d/sign-sub.yaml" <<EOF
@@ -62,9 +74,7 @@ certificate:
   crl_urls: [http://127.0.0.1:$http/crl/root.crl]
 EOF
 	(cd "$d" && "$ROOT_BIN" run sign-sub.yaml --media m2 --data hsm \
-		--pin-file user.pin --batch >/dev/null 2>&1) || return 1
-	"$SUB_BIN" import --data "$d/sub" --media "$d/m2" \
-		--root "$d/m1/root.pem" >/dev/null 2>&1
+		--pin-file user.pin --batch >/dev/null 2>&1)
 }
 
 twotier_serve() {

@@ -11,19 +11,15 @@
 # answer for the subordinate; bad input with its OCSP error status; the
 # nonce rule; signer renewal; the standalone `cairn-sub ocsp serve`.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
+. "$CAIRN_SRCDIR/tests/twotier.sh"
 plan 61
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
-pinfile "$T/user.pin" 123456
-pinfile "$T/so.pin" 987654
 H=(--data "$D" --pin-file "$T/user.pin" --batch)
 cd "$T" || exit 1
 NB=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
-read -r HTTPS HTTP P3 < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(3)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+read -r HTTPS HTTP P3 < <(free_ports 3)
 PIDS=()
 # OCSP_TEST_KEEP=1 keeps the directory for a look after a failure.
 cleanup() {
@@ -35,38 +31,9 @@ trap cleanup EXIT
 URL="http://127.0.0.1:$HTTP/ocsp"
 
 # ---- root, subordinate, the root's pre-signed answer -------------------
-"$ROOT" token init --data "$D" --label Root --so-pin-file "$T/so.pin" \
-	--pin-file "$T/user.pin" >/dev/null
-cat >root-init.yaml <<EOF
-ceremony: root-init
-operator: Alice Operator
-witnesses: [Bob Witness]
-token: { label: Root }
-key: { label: root-key, type: ec-p384 }
-certificate:
-  subject: { C: DE, O: Cairn Test, CN: Cairn OCSP Test Root }
-  not_before: $NB
-  validity: 20y
-  path_length: 1
-EOF
-"$ROOT" run root-init.yaml --media m1 "${H[@]}" >/dev/null 2>&1
+ROOT_BIN=$ROOT SUB_BIN=$SUB TWOTIER_SUBJECT='CN=Cairn OCSP Issuing CA,O=Cairn Test,C=DE' \
+	twotier_ceremonies "$T" "$HTTPS" "$HTTP"
 S="$T/sub"
-"$SUB" init --data "$S" --media req --subject 'CN=Cairn OCSP Issuing CA,O=Cairn Test,C=DE' \
-	--https 127.0.0.1:$HTTPS --http 127.0.0.1:$HTTP >/dev/null 2>&1
-cat >sign-sub.yaml <<EOF
-ceremony: sign-subordinate
-operator: Alice Operator
-witnesses: [Bob Witness]
-token: { label: Root }
-key: { label: root-key }
-issuer: m1/root.pem
-request: req/sub-ca.csr
-certificate:
-  not_before: $NB
-  validity: 5y
-  crl_urls: [http://127.0.0.1:$HTTP/crl/root.crl]
-EOF
-"$ROOT" run sign-sub.yaml --media m2 "${H[@]}" >/dev/null 2>&1
 cat >sign-ocsp.yaml <<EOF
 ceremony: sign-ocsp
 operator: Alice Operator

@@ -17,21 +17,14 @@
 # scep_client makes the messages the peers never send and opens replies
 # with OpenSSL alone.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
+. "$CAIRN_SRCDIR/tests/twotier.sh"
 plan 90
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 SC="$CAIRN_BUILDDIR/tests/bench/scep_client"
 SUBMIT=/usr/lib/certmonger/scep-submit
-D="$T/hsm"
-pinfile "$T/user.pin" 123456
-pinfile "$T/so.pin" 987654
-H=(--data "$D" --pin-file "$T/user.pin" --batch)
 cd "$T" || exit 1
-NB=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
-read -r HTTPS HTTP WH < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(3)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+read -r HTTPS HTTP WH < <(free_ports 3)
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -40,40 +33,9 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- a root, an issuing CA, SCEP configured ------------------------------
-"$ROOT" token init --data "$D" --label Root --so-pin-file "$T/so.pin" \
-	--pin-file "$T/user.pin" >/dev/null
-cat >root-init.yaml <<EOF
-ceremony: root-init
-operator: Alice Operator
-witnesses: [Bob Witness]
-token: { label: Root }
-key: { label: root-key, type: ec-p384 }
-certificate:
-  subject: { C: DE, O: Cairn Test, CN: Cairn Test Root }
-  not_before: $NB
-  validity: 20y
-  path_length: 1
-EOF
-"$ROOT" run root-init.yaml --media m1 "${H[@]}" >/dev/null 2>&1
+ROOT_BIN=$ROOT SUB_BIN=$SUB twotier_setup "$T" "$HTTPS" "$HTTP" ||
+	{ echo "Bail out! the root and the issuing CA could not be set up"; exit 1; }
 S="$T/sub"
-"$SUB" init --data "$S" --media req --subject \
-	'CN=Cairn Test Issuing CA,O=Cairn Test,C=DE' \
-	--https "127.0.0.1:$HTTPS" --http "127.0.0.1:$HTTP" >/dev/null
-cat >sign-sub.yaml <<EOF
-ceremony: sign-subordinate
-operator: Alice Operator
-witnesses: [Bob Witness]
-token: { label: Root }
-key: { label: root-key }
-issuer: m1/root.pem
-request: req/sub-ca.csr
-certificate:
-  not_before: $NB
-  validity: 5y
-  crl_urls: [http://127.0.0.1:$HTTP/crl/root.crl]
-EOF
-"$ROOT" run sign-sub.yaml --media m2 "${H[@]}" >/dev/null 2>&1
-"$SUB" import --data "$S" --media m2 --root m1/root.pem >/dev/null
 sed -e 's/^template: Router/template: RouterApproval/' \
 	-e 's/^approval: false/approval: true/' \
 	"$S/templates/Router.yaml" >"$S/templates/RouterApproval.yaml"

@@ -15,17 +15,13 @@
 # exchange finished again, a plain CSR on a template requiring
 # attestation.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
+. "$CAIRN_SRCDIR/tests/twotier.sh"
 plan 47
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 ENROLL="$CAIRN_BUILDDIR/enroll/cairn-enroll"
 "$CAIRN_SRCDIR/scripts/install-deps" >/dev/null
-D="$T/hsm"
-pinfile "$T/user.pin" 123456
-pinfile "$T/so.pin" 987654
-H=(--data "$D" --pin-file "$T/user.pin" --batch)
 cd "$T" || exit 1
-NB=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 # Free ports: the CA's two, and per swtpm a server port P and its control
 # port, which the swtpm TCTI takes to be P + 1.
 read -r HTTPS HTTP PA PB < <(python3 -c 'import socket
@@ -53,39 +49,9 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- the CA: root, subordinate, import (as sub-ca.sh) ---------------------
-"$ROOT" token init --data "$D" --label Root --so-pin-file "$T/so.pin" \
-	--pin-file "$T/user.pin" >/dev/null
-cat >root-init.yaml <<EOF
-ceremony: root-init
-operator: Alice Operator
-witnesses: [Bob Witness]
-token: { label: Root }
-key: { label: root-key, type: ec-p256 }
-certificate:
-  subject: { C: DE, O: Cairn Test, CN: Cairn TPM Test Root }
-  not_before: $NB
-  validity: 20y
-  path_length: 1
-EOF
-"$ROOT" run root-init.yaml --media m1 "${H[@]}" >/dev/null 2>&1
+ROOT_BIN=$ROOT SUB_BIN=$SUB TWOTIER_SUBJECT='CN=Cairn TPM Issuing CA' \
+	twotier_setup "$T" "$HTTPS" "$HTTP"
 S="$T/sub"
-"$SUB" init --data "$S" --media req --subject 'CN=Cairn TPM Issuing CA' \
-	--https 127.0.0.1:$HTTPS --http 127.0.0.1:$HTTP >/dev/null 2>&1
-cat >sign-sub.yaml <<EOF
-ceremony: sign-subordinate
-operator: Alice Operator
-witnesses: [Bob Witness]
-token: { label: Root }
-key: { label: root-key }
-issuer: m1/root.pem
-request: req/sub-ca.csr
-certificate:
-  not_before: $NB
-  validity: 5y
-  crl_urls: [http://127.0.0.1:$HTTP/crl/root.crl]
-EOF
-"$ROOT" run sign-sub.yaml --media m2 "${H[@]}" >/dev/null 2>&1
-"$SUB" import --data "$S" --media m2 --root m1/root.pem >/dev/null 2>&1
 check "the issuing CA is set up" test -s "$S/ca.pem"
 
 # ---- two swtpms, each with an EK certificate from its own local EK CA -----
