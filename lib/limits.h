@@ -126,6 +126,18 @@
  * ~100 ms of a core each): two keep a 2-core machine answering while a
  * crowd of wrong passwords waits its turn; the others queue. */
 #define CAIRN_AUTH_ARGON2_MAX 2
+/*
+ * Wrong passwords: after this many for one account from one address
+ * within the window, that address's further attempts on that account are
+ * refused without a check until the window ends (online guessing slows
+ * to a handful an address every 5 minutes; the account stays usable from
+ * elsewhere, so no one locks an owner out from afar).  Slots: addresses
+ * and accounts tracked at once, keyed by a per-process HMAC so that no
+ * one can aim at another's slot.
+ */
+#define CAIRN_AUTH_FAIL_MAX 5
+#define CAIRN_AUTH_FAIL_WINDOW 300
+#define CAIRN_AUTH_FAIL_SLOTS 4096
 
 /*
  * TPM key attestation (sub-ca/tpm.c).  A TPM structure (TPM2B_PUBLIC,

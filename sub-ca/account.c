@@ -246,6 +246,14 @@ static uint8_t verified_key[32];
 static int verified_ready;
 static pthread_mutex_t verified_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* The slot of a tag (its first 32 bits: a tag is uniformly random). */
+static size_t
+slot_of(const uint8_t tag[32], size_t slots)
+{
+	return ((size_t)tag[0] << 24 | (size_t)tag[1] << 16 |
+	    (size_t)tag[2] << 8 | tag[3]) % slots;
+}
+
 static int
 verified_tag(const char *name, const char *hash, const char *pw,
     uint8_t tag[32])
@@ -280,7 +288,7 @@ verified_lookup(const char *name, const char *hash, const char *pw)
 
 	pthread_mutex_lock(&verified_mu);
 	if (verified_tag(name, hash, pw, tag)) {
-		v = &verified[tag[0] % CAIRN_AUTH_CACHE_SLOTS];
+		v = &verified[slot_of(tag, CAIRN_AUTH_CACHE_SLOTS)];
 		hit = v->until > store_now() &&
 		    CRYPTO_memcmp(v->tag, tag, sizeof(tag)) == 0;
 	}
@@ -297,7 +305,7 @@ verified_insert(const char *name, const char *hash, const char *pw)
 
 	pthread_mutex_lock(&verified_mu);
 	if (verified_tag(name, hash, pw, tag)) {
-		v = &verified[tag[0] % CAIRN_AUTH_CACHE_SLOTS];
+		v = &verified[slot_of(tag, CAIRN_AUTH_CACHE_SLOTS)];
 		memcpy(v->tag, tag, sizeof(tag));
 		v->until = store_now() + CAIRN_AUTH_CACHE_SEC;
 	}
@@ -344,6 +352,95 @@ account_argon2_peak(void)
 	n = argon_peak;
 	pthread_mutex_unlock(&argon_mu);
 	return n;
+}
+
+/* Wrong passwords by account and address (account_password_check_from),
+ * under verified_mu, tagged with the same per-process key. */
+struct failures {
+	uint8_t tag[32];
+	int n;
+	long long since;
+};
+static struct failures failures[CAIRN_AUTH_FAIL_SLOTS];
+
+static int
+failures_tag(const char *name, const char *remote, uint8_t tag[32])
+{
+	char who[512];
+
+	if (snprintf(who, sizeof(who), "%s", remote) >= (int)sizeof(who))
+		return 0;
+	/* The "password" of the tag is the address: a different string
+	 * space from verified passwords, as the name is followed by the
+	 * stored hash there and by this marker here. */
+	return verified_tag(name, "\001wrong passwords from", who, tag);
+}
+
+/* 1 when `remote` has used up its wrong passwords for `name`. */
+static int
+failures_blocked(const char *name, const char *remote, long long *until)
+{
+	uint8_t tag[32];
+	struct failures *f;
+	long long now = store_now();
+	int blocked = 0;
+
+	pthread_mutex_lock(&verified_mu);
+	if (failures_tag(name, remote, tag)) {
+		f = &failures[slot_of(tag, CAIRN_AUTH_FAIL_SLOTS)];
+		if (CRYPTO_memcmp(f->tag, tag, sizeof(tag)) == 0 &&
+		    now - f->since < CAIRN_AUTH_FAIL_WINDOW &&
+		    f->n >= CAIRN_AUTH_FAIL_MAX) {
+			blocked = 1;
+			*until = f->since + CAIRN_AUTH_FAIL_WINDOW;
+		}
+	}
+	pthread_mutex_unlock(&verified_mu);
+	return blocked;
+}
+
+/* Count a wrong password (`wrong`), or clear the count after a right one. */
+static void
+failures_note(const char *name, const char *remote, int wrong)
+{
+	uint8_t tag[32];
+	struct failures *f;
+	long long now = store_now();
+
+	pthread_mutex_lock(&verified_mu);
+	if (failures_tag(name, remote, tag)) {
+		f = &failures[slot_of(tag, CAIRN_AUTH_FAIL_SLOTS)];
+		if (CRYPTO_memcmp(f->tag, tag, sizeof(tag)) != 0 ||
+		    now - f->since >= CAIRN_AUTH_FAIL_WINDOW) {
+			if (wrong) {
+				memcpy(f->tag, tag, sizeof(tag));
+				f->n = 1;
+				f->since = now;
+			}
+		} else if (wrong) {
+			f->n++;
+		} else {
+			memset(f, 0, sizeof(*f));
+		}
+	}
+	pthread_mutex_unlock(&verified_mu);
+}
+
+int
+account_password_check_from(struct ca *ca, const char *name, const char *pw,
+    const char *remote)
+{
+	long long until = 0;
+	int r;
+
+	if (remote != NULL && failures_blocked(name, remote, &until))
+		return cairn_error(CAIRN_E_AUTH, "too many wrong passwords for "
+		    "this account from this address: try again in %lld s",
+		    until - store_now());
+	r = account_password_check(ca, name, pw);
+	if (remote != NULL)
+		failures_note(name, remote, r == CAIRN_E_AUTH);
+	return r;
 }
 
 int

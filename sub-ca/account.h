@@ -33,6 +33,14 @@ int account_group(struct ca *ca, const char *name, const char *group,
 /* account_password_check: 0, or CAIRN_E_AUTH (same message for an
  * unknown account and a wrong password). */
 int account_password_check(struct ca *ca, const char *name, const char *pw);
+/* account_password_check_from: the same for a client at `remote` (an
+ * address; NULL: not throttled): after CAIRN_AUTH_FAIL_MAX wrong
+ * passwords for `name` from `remote` within CAIRN_AUTH_FAIL_WINDOW
+ * seconds, attempts from there are refused unchecked (CAIRN_E_AUTH, "too
+ * many wrong passwords ...") until the window ends; a right password
+ * clears the count. */
+int account_password_check_from(struct ca *ca, const char *name,
+    const char *pw, const char *remote);
 /* account_argon2_peak: the most Argon2id checks this process ran at
  * once (never above CAIRN_AUTH_ARGON2_MAX; for the tests). */
 int account_argon2_peak(void);

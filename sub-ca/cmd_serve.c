@@ -156,7 +156,8 @@ web_authenticate(struct server *srv, const struct http_request *req,
 		}
 		*colon = '\0';
 		memcpy(name, cred, (size_t)(colon - cred) + 1);
-		r = account_password_check(srv->ca, name, colon + 1);
+		r = account_password_check_from(srv->ca, name, colon + 1,
+		    req->remote);
 		OPENSSL_cleanse(cred, sizeof(cred));
 		if (r != 0)
 			return r;

@@ -741,7 +741,8 @@ login_post(struct ctx *c)
 	}
 	f = json_pack("{s:s, s:s, s:s}", "via", "web", "method", "password",
 	    "remote", c->req->remote != NULL ? c->req->remote : "");
-	if ((r = account_password_check(c->srv->ca, account, pw)) != 0 ||
+	if ((r = account_password_check_from(c->srv->ca, account, pw,
+	    c->req->remote)) != 0 ||
 	    (r = actor_load(c->srv->ca, account, &c->who)) != 0) {
 		ca_audit_refusal(c->srv->ca, "login refused", account, f, r);
 		actor_clear(&c->who);

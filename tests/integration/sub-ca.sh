@@ -9,7 +9,7 @@
 # input answered with a 4xx while others are served, SIGTERM, and the
 # audit log verified.
 . "$CAIRN_SRCDIR/tests/integration/lib.sh"
-plan 72
+plan 74
 
 SUB="$CAIRN_BUILDDIR/sub-ca/cairn-sub"
 D="$T/hsm"
@@ -229,6 +229,14 @@ check_eq "an account without the template's role gets 403" 403 \
 check_eq "an unknown template is 404" 404 "$(post alice NoSuchTemplate www.csr x.json)"
 check_eq "a wrong password is 401" 401 \
 	"$("${C[@]}" -u alice:wrong -o /dev/null -w '%{http_code}' --data-binary @www.csr "$API/requests?template=WebServer")"
+printf 'frank-password-1\n' >frank.pw
+"$SUB" account add frank --data "$S" --role enrollee --password-file frank.pw >/dev/null
+for _ in 1 2 3 4 5; do
+	"${C[@]}" -u frank:guess -o /dev/null --data-binary @www.csr "$API/requests?template=WebServer"
+done
+check_eq "after five wrong passwords from one address, even the right one is refused from there (401)" 401 \
+	"$("${C[@]}" -u frank:frank-password-1 -o frank.json -w '%{http_code}' --data-binary @www.csr "$API/requests?template=WebServer")"
+check_out "...saying so" "too many wrong passwords for this account from this address" cat frank.json
 
 # Approval and ESC7.
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

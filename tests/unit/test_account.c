@@ -170,12 +170,65 @@ test_argon2_cap(void **state)
 	assert_true(account_argon2_peak() <= CAIRN_AUTH_ARGON2_MAX);
 }
 
+/* Online guessing: five wrong passwords from one address, then even the
+ * right one is refused from there, unchecked, until the window ends; the
+ * same account from elsewhere, and another account from there, work. */
+static void
+test_wrong_passwords_throttled(void **state)
+{
+	long long base = (long long)time(NULL);
+	char t[32];
+	double t0;
+	int i, r;
+
+	(void)state;
+	assert_int_equal(account_add(&ca, "erin", NULL, "erin-password-12",
+	    &local), 0);
+	snprintf(t, sizeof(t), "%lld", base);
+	setenv("CAIRN_TEST_NOW", t, 1);
+	for (i = 0; i < CAIRN_AUTH_FAIL_MAX; i++) {
+		r = account_password_check_from(&ca, "erin", "guess", "192.0.2.1");
+		assert_int_equal(r, CAIRN_E_AUTH);
+		assert_string_equal(cairn_errmsg(r),
+		    "wrong account name or password");
+	}
+	t0 = now();
+	r = account_password_check_from(&ca, "erin", "erin-password-12",
+	    "192.0.2.1");
+	assert_int_equal(r, CAIRN_E_AUTH);
+	assert_string_equal(cairn_errmsg(r), "too many wrong passwords for "
+	    "this account from this address: try again in 300 s");
+	/* Refused without an Argon2id check. */
+	assert_true(now() - t0 < 0.02);
+	assert_int_equal(account_password_check_from(&ca, "erin",
+	    "erin-password-12", "192.0.2.2"), 0);
+	assert_int_equal(account_password_check_from(&ca, "bob",
+	    "alice-password-1", "192.0.2.1"), 0);
+	/* One second before the window ends: still refused; at its end:
+	 * checked again, and the right password clears the count. */
+	snprintf(t, sizeof(t), "%lld", base + CAIRN_AUTH_FAIL_WINDOW - 1);
+	setenv("CAIRN_TEST_NOW", t, 1);
+	assert_int_equal(account_password_check_from(&ca, "erin",
+	    "erin-password-12", "192.0.2.1"), CAIRN_E_AUTH);
+	snprintf(t, sizeof(t), "%lld", base + CAIRN_AUTH_FAIL_WINDOW);
+	setenv("CAIRN_TEST_NOW", t, 1);
+	assert_int_equal(account_password_check_from(&ca, "erin",
+	    "erin-password-12", "192.0.2.1"), 0);
+	for (i = 0; i < CAIRN_AUTH_FAIL_MAX - 1; i++)
+		assert_int_equal(account_password_check_from(&ca, "erin",
+		    "guess", "192.0.2.1"), CAIRN_E_AUTH);
+	assert_int_equal(account_password_check_from(&ca, "erin",
+	    "erin-password-12", "192.0.2.1"), 0);
+	unsetenv("CAIRN_TEST_NOW");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_remembered),
 		cmocka_unit_test(test_argon2_cap),
+		cmocka_unit_test(test_wrong_passwords_throttled),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
