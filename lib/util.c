@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -247,6 +248,19 @@ cairn_b64digit(int c)
 	if (c == '/')
 		return 63;
 	return -1;
+}
+
+const char *
+cairn_utc_time(long long t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0)
+		return "-";
+	gmtime_r(&tt, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
 }
 
 int

@@ -86,4 +86,8 @@ int cairn_sha256_hex(const void *buf, size_t len, char out[65]);
  */
 char *cairn_name_text(X509_NAME *n, int escape);
 
+/* cairn_utc_time: `t` (seconds since the epoch) as "2026-01-31T12:00:00Z"
+ * in `buf`, or "-" for 0; returns buf or the "-". */
+const char *cairn_utc_time(long long t, char buf[32]);
+
 #endif /* CAIRN_UTIL_H */

@@ -167,19 +167,6 @@ out:
 	return finish(ca, &me, r);
 }
 
-static const char *
-fmt_time(long long t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return "-";
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 int
 cmd_list(const struct cairn_cmd *cmd, int argc, char **argv)
 {
@@ -241,7 +228,7 @@ cmd_list(const struct cairn_cmd *cmd, int argc, char **argv)
 		if (w == 0 || w == 3)
 			printf("%-6lld %-20s %-14s %-20s %-8s %s\n",
 			    (long long)sqlite3_column_int64(st, 0),
-			    fmt_time(sqlite3_column_int64(st, 1), t1),
+			    cairn_utc_time(sqlite3_column_int64(st, 1), t1),
 			    sqlite3_column_text(st, 2),
 			    sqlite3_column_text(st, 3),
 			    sqlite3_column_text(st, 4),
@@ -249,7 +236,7 @@ cmd_list(const struct cairn_cmd *cmd, int argc, char **argv)
 		else
 			printf("%-32s %-20s %-14s %-16s %s%s%s\n",
 			    sqlite3_column_text(st, 0),
-			    fmt_time(sqlite3_column_int64(st, 1), t2),
+			    cairn_utc_time(sqlite3_column_int64(st, 1), t2),
 			    sqlite3_column_text(st, 2),
 			    sqlite3_column_text(st, 3),
 			    sqlite3_column_text(st, 4), w == 2 ? " / " : "",

@@ -15,6 +15,7 @@
 
 #include "lib/cli.h"
 #include "lib/error.h"
+#include "lib/util.h"
 #include "sub-ca/ca.h"
 #include "sub-ca/scep.h"
 #include "sub-ca/sub.h"
@@ -24,19 +25,6 @@ enum { OPT_DATA = 1, OPT_HELP, OPT_TEMPLATE, OPT_SUBJECT, OPT_EXPIRES,
 
 /* Challenges one "challenge new --count" makes: a batch of devices. */
 #define COUNT_MAX 1000
-
-static const char *
-fmt_time(long long t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return "-";
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
 
 struct cargs {
 	const char *data, *template_name, *subject, *expires, *count;
@@ -121,7 +109,7 @@ cmd_challenge_new(const struct cairn_cmd *cmd, int argc, char **argv)
 		    "expires:   %s\n"
 		    "challenge: %s\n", i > 0 ? "\n" : "", c.id,
 		    c.template_name, c.subject != NULL ? c.subject : "(any)",
-		    fmt_time(c.expires, t), c.secret);
+		    cairn_utc_time(c.expires, t), c.secret);
 		fflush(stdout);
 		scep_challenge_clear(&c);
 	}
@@ -154,10 +142,10 @@ cmd_challenge_list(const struct cairn_cmd *cmd, int argc, char **argv)
 	    "EXPIRES", "USED", "BY", "SUBJECT");
 	for (i = 0; i < n; i++) {
 		const char *state = v[i].revoked_at != 0 ? "revoked" :
-		    v[i].used_at != 0 ? fmt_time(v[i].used_at, t2) : "-";
+		    v[i].used_at != 0 ? cairn_utc_time(v[i].used_at, t2) : "-";
 
 		printf("%-6lld %-16s %-20s %-20s %-10s %s\n", v[i].id,
-		    v[i].template_name, fmt_time(v[i].expires, t1), state,
+		    v[i].template_name, cairn_utc_time(v[i].expires, t1), state,
 		    v[i].created_by, v[i].subject != NULL ? v[i].subject :
 		    "(any)");
 	}

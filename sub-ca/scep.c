@@ -239,6 +239,22 @@ fail_internal(struct op *o, int r)
 	    "the request; the operator's log has the reason\n");
 }
 
+/* A SUCCESS CertRep carrying certificate `x` (taken). */
+static void
+send_cert(struct op *o, X509 *x)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+
+	if (certs == NULL || sk_X509_push(certs, x) <= 0) {
+		X509_free(x);
+		sk_X509_free(certs);
+		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
+		return;
+	}
+	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
+	sk_X509_pop_free(certs, X509_free);
+}
+
 static int
 csr_hash(X509_REQ *csr, char out[65])
 {
@@ -333,7 +349,6 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 static void
 reply_for(struct op *o, long long id)
 {
-	STACK_OF(X509) *certs = NULL;
 	struct req_state rs;
 	X509 *x = NULL;
 	int r, revoked = 0;
@@ -368,15 +383,7 @@ reply_for(struct op *o, long long id)
 		    rs.serial));
 		return;
 	}
-	if ((certs = sk_X509_new_null()) == NULL ||
-	    sk_X509_push(certs, x) <= 0) {
-		X509_free(x);
-		sk_X509_free(certs);
-		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
-		return;
-	}
-	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
-	sk_X509_pop_free(certs, X509_free);
+	send_cert(o, x);
 }
 
 /* The transaction a resent request or a poll belongs to: the newest whose
@@ -812,7 +819,6 @@ serial_hex(ASN1_INTEGER *ai, char out[33])
 static void
 op_getcert(struct op *o)
 {
-	STACK_OF(X509) *certs = NULL;
 	X509_CRL *crl = NULL;
 	X509 *x = NULL;
 	char serial[33], path[PATH_MAX];
@@ -850,15 +856,7 @@ op_getcert(struct op *o)
 		X509_CRL_free(crl);
 		return;
 	}
-	if ((certs = sk_X509_new_null()) == NULL ||
-	    sk_X509_push(certs, x) <= 0) {
-		X509_free(x);
-		sk_X509_free(certs);
-		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
-		return;
-	}
-	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
-	sk_X509_pop_free(certs, X509_free);
+	send_cert(o, x);
 }
 
 static void
