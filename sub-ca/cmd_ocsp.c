@@ -98,7 +98,7 @@ cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	if ((r = http_start(&l, 1, threads != 0 ? threads : ca->cfg.threads,
-	    handle, o, &http)) != 0)
+	    handle, NULL, o, &http)) != 0)
 		goto out;
 	if (pidfile != NULL) {
 		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());

@@ -245,6 +245,20 @@ handle(void *arg, const struct http_request *req, struct http_response *resp)
 	http_resp_text(resp, 404, NULL, "not found\n");
 }
 
+/*
+ * What the I/O threads answer themselves (see http.h): OCSP from the
+ * responses in memory, and the published files.  All else, enrollment
+ * above all (the HSM, two fsyncs), goes to the workers.
+ */
+static int
+quick(void *arg, const struct http_request *req)
+{
+	(void)arg;
+	return strncmp(req->path, "/ocsp", 5) == 0 ||
+	    strncmp(req->path, "/crl/", 5) == 0 ||
+	    strncmp(req->path, "/ca/", 4) == 0;
+}
+
 /* ---- the daemon's own HTTPS certificate --------------------------------- */
 
 static int
@@ -424,7 +438,7 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = http_start(l, 2, srv.ca->cfg.threads, handle, &srv,
+	if ((r = http_start(l, 2, srv.ca->cfg.threads, handle, quick, &srv,
 	    &http)) != 0)
 		goto out;
 	cairn_free_secret(key_pem, 0);
@@ -484,13 +498,18 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	http_stop(http);
 	http = NULL;
 	if (ocsp != NULL) {
-		size_t entries;
+		size_t entries, pending;
 		unsigned long long nsigned;
 
 		ocsp_stats(ocsp, &entries, &nsigned);
+		pending = ocsp_pending(ocsp);
 		ocsp_close(ocsp);       /* signs what is queued, first */
 		printf("cairn-sub: ocsp: %llu responses signed since start\n",
 		    nsigned);
+		if (pending > 0)
+			printf("cairn-sub: ocsp: %zu certificates' responses "
+			    "were still waiting for the pre-signer: signed "
+			    "before exit\n", pending);
 	}
 	ocsp = NULL;
 	if ((r = ca_audit_event(srv.ca, "daemon stopped", me.name, NULL)) ==

@@ -66,8 +66,11 @@ struct listener {
 	char log[HTTP_LOG_MAX]; /* what MHD said while starting */
 };
 
+struct req;
+
 struct http_server {
 	http_handler h;
+	http_quick_fn quick;
 	void *arg;
 	struct listener *l;
 	size_t n;
@@ -76,7 +79,17 @@ struct http_server {
 	size_t active;          /* requests between URI log and completion */
 	char msg_413[64];
 	char msg_431[64];
+	/* The workers (with `quick`): requests that may wait for the HSM,
+	 * the disk or a lock, taken from a suspended connection. */
+	pthread_t *workers;
+	size_t nworkers;
+	pthread_mutex_t wmu;
+	pthread_cond_t wcv;
+	struct req *whead, *wtail;
+	int wstop;
 };
+
+enum req_state { REQ_NEW, REQ_QUEUED, REQ_DONE };
 
 struct req {
 	struct http_request pub; /* first: http_query_arg() gets back here */
@@ -93,6 +106,10 @@ struct req {
 	uint8_t *der;           /* client chain: one allocation of pointers,
 				 * lengths and bytes */
 	char remote[INET6_ADDRSTRLEN];
+	enum req_state state;
+	struct http_response resp;
+	struct MHD_Connection *conn;
+	struct req *next;       /* in the workers' queue */
 };
 
 static const uint8_t empty_body[1];
@@ -368,10 +385,16 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 {
 	struct http_server *srv = cls;
 	struct req *q = *ctx;
+	size_t i;
 
 	if (q == NULL)
 		return;
 	*ctx = NULL;
+	/* A response filled but never sent (the connection died). */
+	free(q->resp.body);
+	for (i = 0; i < q->resp.n_headers &&
+	    i < sizeof(q->resp.headers) / sizeof(q->resp.headers[0]); i++)
+		free(q->resp.headers[i]);
 	free(q->target);
 	free(q->body);
 	free(q->qkv);
@@ -473,34 +496,15 @@ send_text(struct MHD_Connection *c, int status, const char *text)
 	    MHD_RESPMEM_PERSISTENT, NULL, 0);
 }
 
-/* The whole request is in: call the handler and send what it filled. */
+/* Send what the handler filled in q->resp. */
 static enum MHD_Result
-dispatch(struct req *q, struct MHD_Connection *c, const char *method)
+finish(struct req *q, struct MHD_Connection *c)
 {
-	struct http_response resp;
+	struct http_response resp = q->resp;
 	enum MHD_Result ret;
-	char *query;
 	size_t i;
 
-	memset(&resp, 0, sizeof(resp));
-	if ((query = strchr(q->target, '?')) != NULL)
-		*query++ = '\0';
-	else
-		query = q->target + strlen(q->target);
-	if (query_parse(q, query) != 0 ||
-	    (q->l->tls && client_chain(q, c) != 0))
-		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg_500);
-	q->pub.method = method;
-	q->pub.path = q->target;
-	q->pub.query = query;
-	q->pub.body = q->body != NULL ? q->body : empty_body;
-	q->pub.body_len = q->len;
-	q->pub.tls = q->l->tls;
-	q->pub.remote = q->remote;
-	q->pub.conn = c;
-
-	q->l->srv->h(q->l->srv->arg, &q->pub, &resp);
-
+	memset(&q->resp, 0, sizeof(q->resp));
 	if (resp.status == 0)
 		resp.status = MHD_HTTP_OK;
 	/* Handlers may fill the struct by hand: what MHD does not check
@@ -527,6 +531,80 @@ dispatch(struct req *q, struct MHD_Connection *c, const char *method)
 	for (i = 0; i < resp.n_headers; i++)
 		free(resp.headers[i]);
 	return ret;
+}
+
+/* A worker: run the handler for each queued request, then hand the
+ * connection back to MHD, which calls on_request again to send. */
+static void *
+worker(void *arg)
+{
+	struct http_server *s = arg;
+	struct req *q;
+
+	pthread_mutex_lock(&s->wmu);
+	for (;;) {
+		while (s->whead == NULL && !s->wstop)
+			pthread_cond_wait(&s->wcv, &s->wmu);
+		if ((q = s->whead) == NULL)
+			break;          /* stopping, and nothing queued */
+		if ((s->whead = q->next) == NULL)
+			s->wtail = NULL;
+		pthread_mutex_unlock(&s->wmu);
+		s->h(s->arg, &q->pub, &q->resp);
+		q->state = REQ_DONE;
+		MHD_resume_connection(q->conn);
+		pthread_mutex_lock(&s->wmu);
+	}
+	pthread_mutex_unlock(&s->wmu);
+	return NULL;
+}
+
+/* The whole request is in: call the handler and send what it filled, or
+ * (not quick) hand it to a worker and send when it is done. */
+static enum MHD_Result
+dispatch(struct req *q, struct MHD_Connection *c, const char *method)
+{
+	struct http_server *s = q->l->srv;
+	char *query;
+
+	if (q->state == REQ_DONE)       /* resumed by its worker */
+		return finish(q, c);
+	if (q->state != REQ_NEW)        /* not expected: MHD called early */
+		return MHD_YES;
+	memset(&q->resp, 0, sizeof(q->resp));
+	if ((query = strchr(q->target, '?')) != NULL)
+		*query++ = '\0';
+	else
+		query = q->target + strlen(q->target);
+	if (query_parse(q, query) != 0 ||
+	    (q->l->tls && client_chain(q, c) != 0))
+		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg_500);
+	q->pub.method = method;
+	q->pub.path = q->target;
+	q->pub.query = query;
+	q->pub.body = q->body != NULL ? q->body : empty_body;
+	q->pub.body_len = q->len;
+	q->pub.tls = q->l->tls;
+	q->pub.remote = q->remote;
+	q->pub.conn = c;
+
+	if (s->nworkers == 0 || s->quick(s->arg, &q->pub)) {
+		s->h(s->arg, &q->pub, &q->resp);
+		return finish(q, c);
+	}
+	q->state = REQ_QUEUED;
+	q->conn = c;
+	MHD_suspend_connection(c);
+	pthread_mutex_lock(&s->wmu);
+	q->next = NULL;
+	if (s->wtail != NULL)
+		s->wtail->next = q;
+	else
+		s->whead = q;
+	s->wtail = q;
+	pthread_cond_signal(&s->wcv);
+	pthread_mutex_unlock(&s->wmu);
+	return MHD_YES;
 }
 
 /* The body length announced (Content-Length); 0 when none. */
@@ -700,7 +778,7 @@ listener_start(struct listener *l, const struct http_listener *hl,
 
 	memset(&ss, 0, sizeof(ss));
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (hl->addr != NULL && inet_pton(AF_INET, hl->addr,
 	    &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
@@ -773,8 +851,10 @@ listener_start(struct listener *l, const struct http_listener *hl,
 
 int
 http_start(const struct http_listener *hl, size_t n, unsigned threads,
-    http_handler h, void *arg, struct http_server **out)
+    http_handler h, http_quick_fn quick, void *arg, struct http_server **out)
 {
+	unsigned io = threads, nw = threads > 0 ? threads : 1;
+	long ncpu;
 	struct http_server *s = NULL;
 	pthread_condattr_t ca;
 	struct sigaction sa;
@@ -797,6 +877,7 @@ http_start(const struct http_listener *hl, size_t n, unsigned threads,
 		return cairn_error(CAIRN_E_NOMEM, "http_start");
 	}
 	s->h = h;
+	s->quick = quick;
 	s->arg = arg;
 	snprintf(s->msg_413, sizeof(s->msg_413), "request body too large: "
 	    "at most %d bytes\n", CAIRN_HTTP_BODY_MAX);
@@ -808,10 +889,32 @@ http_start(const struct http_listener *hl, size_t n, unsigned threads,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->idle, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->wmu, NULL);
+	pthread_cond_init(&s->wcv, NULL);
+	if (quick != NULL) {
+		/* `threads` workers for what may block; reading and writing
+		 * needs no more I/O threads than there are CPUs. */
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		if (ncpu > 0 && (unsigned long)ncpu < io)
+			io = (unsigned)ncpu;
+		if ((s->workers = calloc(nw, sizeof(*s->workers))) == NULL) {
+			r = cairn_error(CAIRN_E_NOMEM, "http_start");
+			goto out;
+		}
+		for (i = 0; i < nw; i++) {
+			if (pthread_create(&s->workers[i], NULL, worker, s) !=
+			    0) {
+				r = cairn_error(CAIRN_E_INTERNAL, "cannot start "
+				    "the HTTP worker threads");
+				goto out;
+			}
+			s->nworkers = i + 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		s->l[i].srv = s;
 		s->n = i + 1;
-		if ((r = listener_start(&s->l[i], &hl[i], threads)) != 0)
+		if ((r = listener_start(&s->l[i], &hl[i], io)) != 0)
 			goto out;
 	}
 	*out = s;   /* transferred */
@@ -846,6 +949,15 @@ http_stop(struct http_server *s)
 	    pthread_cond_timedwait(&s->idle, &s->mu, &dl) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&s->mu);
+	/* MHD must not be stopped with a connection suspended: the workers
+	 * finish what they have (each resumes its connection) and end. */
+	pthread_mutex_lock(&s->wmu);
+	s->wstop = 1;
+	pthread_cond_broadcast(&s->wcv);
+	pthread_mutex_unlock(&s->wmu);
+	for (i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+	free(s->workers);
 	/* Whatever is still running is cut off here; the completion
 	 * callback frees it. */
 	for (i = 0; i < s->n; i++) {
@@ -856,6 +968,8 @@ http_stop(struct http_server *s)
 		if (s->l[i].quiesced != MHD_INVALID_SOCKET)
 			close(s->l[i].quiesced);
 	}
+	pthread_cond_destroy(&s->wcv);
+	pthread_mutex_destroy(&s->wmu);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->mu);
 	free(s->l);

@@ -12,12 +12,21 @@
  * Limits (lib/limits.h): a body over CAIRN_HTTP_BODY_MAX is answered 413
  * without calling the handler, and the rest of it is not read; a client
  * idle for CAIRN_HTTP_IDLE_SEC is disconnected (slow-loris clients do not
- * hold a thread: the pool is served by epoll); at most
+ * hold a thread: the I/O threads serve connections by epoll); at most
  * CAIRN_HTTP_CONN_MAX connections at once, CAIRN_HTTP_CONN_PER_IP from
  * one address.
  *
- * Threads: the handler runs on one of `threads` pool threads and may be
- * called concurrently; it must be thread-safe.
+ * Threads: the handler may be called concurrently; it must be
+ * thread-safe.  Without a `quick` function (http_start) it runs on one of
+ * `threads` I/O threads per listener.  With one, requests it calls quick
+ * (answered from memory: OCSP, published files) still run on the I/O
+ * thread that read them, and the rest (those that may wait for the HSM,
+ * an fsync or a lock) on one of `threads` worker threads shared by all
+ * listeners, the connection suspended meanwhile; the I/O threads are then
+ * no more than the CPUs.  Why: MHD binds each connection to one I/O
+ * thread, and a handler that blocks there stalls every other connection
+ * that thread holds; with 16 clients on 16 threads, measured here, a
+ * third of them sat behind another's fsync and the CPUs idled.
  *
  * What libmicrohttpd 0.9.75 and GnuTLS 3.7 do, found by tests/unit/test_http.c:
  *
@@ -124,6 +133,10 @@ int http_resp_header(struct http_response *r, const char *fmt, ...)
 typedef void (*http_handler)(void *arg, const struct http_request *req,
     struct http_response *resp);
 
+/* http_quick_fn: 1 when `req` is answered without waiting for anything
+ * (no HSM, no fsync, no lock held across those): see "Threads" above. */
+typedef int (*http_quick_fn)(void *arg, const struct http_request *req);
+
 struct http_listener {
 	const char *addr;          /* "127.0.0.1", "::", "0.0.0.0" */
 	unsigned short port;       /* 0: any free port (see http_port()) */
@@ -140,7 +153,9 @@ struct http_listener {
 
 /*
  * http_start: listen on each of the `n` listeners and serve with a pool of
- * `threads` threads each (0 counts as 1).  Returns 0 and *out, or
+ * `threads` threads each (0 counts as 1), or, with `quick`, with `threads`
+ * workers and at most one I/O thread per CPU (see "Threads" above).
+ * Returns 0 and *out, or
  * CAIRN_E_IO naming the address that could not be bound (and why),
  * CAIRN_E_CRYPTO for a TLS credential GnuTLS refuses, CAIRN_E_INVAL for an
  * address that is not a numeric IPv4 or IPv6 one, or TLS without cert and
@@ -148,7 +163,7 @@ struct http_listener {
  * as a second listener for IPv4.
  */
 int http_start(const struct http_listener *l, size_t n, unsigned threads,
-    http_handler h, void *arg, struct http_server **out);
+    http_handler h, http_quick_fn quick, void *arg, struct http_server **out);
 
 /* http_port: the port listener `i` is bound to (for port 0). */
 unsigned short http_port(const struct http_server *s, size_t i);

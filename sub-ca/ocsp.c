@@ -21,6 +21,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <sqlite3.h>
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -159,6 +165,11 @@ struct ocsp {
 	struct unknown_slot *unknown;
 	pthread_t thread;
 	int thread_started;
+	/* The pre-signer: signs what was just issued, at the lowest CPU
+	 * priority (see presign()), woken by pcv. */
+	pthread_cond_t pcv;
+	pthread_t pthread;
+	int pthread_started;
 
 	pthread_mutex_t stripe[STRIPES];
 };
@@ -338,19 +349,20 @@ out:
 
 /* A certificate's status from the certs table: 0, or CAIRN_E_NOT_FOUND. */
 static int
-cert_status(struct store *st, const char *serial, struct ocsp_resp_info *in)
+cert_status_db(sqlite3 *db, const char *serial,
+    struct ocsp_resp_info *in)
 {
 	sqlite3_stmt *q = NULL;
 	int rc, r = 0;
 
 	memset(in, 0, sizeof(*in));
 	in->reason = -1;
-	store_lock(st);
-	if (sqlite3_prepare_v2(store_db(st), "SELECT status = 'issued', "
+	if (sqlite3_prepare_v2(db, "SELECT status = 'issued', "
 	    "revoked_at, coalesce(reason, -1) FROM certs WHERE serial = ?",
 	    -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK)
-		r = store_err(st, "reading a certificate's status");
+		r = cairn_error(CAIRN_E_STORE, "reading a certificate's "
+		    "status: %s", sqlite3_errmsg(db));
 	else if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
 			in->status = OCSP_REVOKED;
@@ -363,8 +375,19 @@ cert_status(struct store *st, const char *serial, struct ocsp_resp_info *in)
 	} else if (rc == SQLITE_DONE)
 		r = cairn_error(CAIRN_E_NOT_FOUND, "no certificate %s", serial);
 	else
-		r = store_err(st, "reading a certificate's status");
+		r = cairn_error(CAIRN_E_STORE, "reading a certificate's "
+		    "status: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(q);
+	return r;
+}
+
+static int
+cert_status(struct store *st, const char *serial, struct ocsp_resp_info *in)
+{
+	int r;
+
+	store_lock(st);
+	r = cert_status_db(store_db(st), serial, in);
 	store_unlock(st);
 	return r;
 }
@@ -373,10 +396,13 @@ cert_status(struct store *st, const char *serial, struct ocsp_resp_info *in)
  * Sign both responses (SHA-1, SHA-256 CertIDs) of certificate `serial`
  * as the certs table says now, into recs[0..1].  With `o`, under the
  * certificate's stripe lock, and put in the table before the lock goes.
+ * The status is read through `rdb` when given (a connection of the
+ * caller's own), else through `st` under its lock.
  */
 static int
 sign_cert(struct ocsp *o, struct ca *ca, struct store *st,
-    struct ocsp_signer *sg, const char *serial, struct rec recs[2])
+    struct ocsp_signer *sg, const char *serial, struct rec recs[2],
+    sqlite3 *rdb)
 {
 	struct issuer tmp, *is = &tmp;
 	struct ocsp_certid id;
@@ -398,7 +424,9 @@ sign_cert(struct ocsp *o, struct ca *ca, struct store *st,
 		rc->alg = a;
 		snprintf(rc->signer, sizeof(rc->signer), "%s",
 		    ocsp_signer_id(sg));
-		if ((a == 0 && (r = cert_status(st, serial, &rc->info)) != 0) ||
+		if ((a == 0 && (r = rdb != NULL ?
+		    cert_status_db(rdb, serial, &rc->info) :
+		    cert_status(st, serial, &rc->info)) != 0) ||
 		    certid_of(is, a, serial, &id) != 0) {
 			r = r != 0 ? r : cairn_error(CAIRN_E_STORE, "serial "
 			    "\"%s\" in the store is not hex", serial);
@@ -924,7 +952,7 @@ pass(struct ocsp *o, size_t *total)
 			break;
 		for (i = 0; i < n; i++)
 			if ((r = sign_cert(o, o->ca, o->st, sg, serials[i],
-			    &recs[2 * i])) != 0)
+			    &recs[2 * i], NULL)) != 0)
 				break;
 		if (r == 0) {
 			r = write_recs(o->st, recs, 2 * n, &gen, &changed);
@@ -979,9 +1007,10 @@ cached(struct ocsp *o, const char *serial)
 }
 
 /* Sign the responses of `serial` now, cache and queue them for the
- * store; 0, or an error (the next pass tries again). */
+ * store; 0, or an error (the next pass tries again).  `rdb`: as for
+ * sign_cert(). */
 static int
-sign_now(struct ocsp *o, const char *serial)
+sign_now(struct ocsp *o, const char *serial, sqlite3 *rdb)
 {
 	struct ocsp_signer *sg;
 	struct rec recs[2];
@@ -989,16 +1018,16 @@ sign_now(struct ocsp *o, const char *serial)
 
 	if ((sg = get_signer(o)) == NULL)
 		return cairn_error(CAIRN_E_STATE, "no OCSP signer yet");
-	if ((r = sign_cert(o, o->ca, o->st, sg, serial, recs)) == 0)
+	if ((r = sign_cert(o, o->ca, o->st, sg, serial, recs, rdb)) == 0)
 		enqueue(o, recs, 2);
 	ocsp_signer_free(sg);
 	return r;
 }
 
 /* The certificates issued since the last turn: sign what a query has not
- * had signed already. */
+ * had signed already.  `rdb`: as for sign_cert(). */
 static void
-sign_issued(struct ocsp *o)
+sign_issued(struct ocsp *o, sqlite3 *rdb)
 {
 	char (*batch)[33];
 	size_t i, n;
@@ -1016,7 +1045,8 @@ sign_issued(struct ocsp *o)
 	o->nissued = 0;
 	pthread_mutex_unlock(&o->mu);
 	for (i = 0; i < n; i++)
-		if (!cached(o, batch[i]) && (r = sign_now(o, batch[i])) != 0)
+		if (!cached(o, batch[i]) &&
+		    (r = sign_now(o, batch[i], rdb)) != 0)
 			fprintf(stderr, "cairn-sub: ocsp: certificate %s: %s "
 			    "(the next pass signs it)\n", batch[i],
 			    cairn_errmsg(r));
@@ -1056,15 +1086,13 @@ run(void *arg)
 		ts.tv_nsec += CAIRN_OCSP_POLL_MS * 1000000L;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
-		if (o->nq == 0 && !o->pass_now && o->nissued == 0)
+		if (o->nq == 0 && !o->pass_now)
 			pthread_cond_timedwait(&o->cv, &o->mu, &ts);
 		if (o->stop)
 			break;
 		want_pass = o->pass_now;
 		o->pass_now = 0;
 		pthread_mutex_unlock(&o->mu);
-		if (o->sign)
-			sign_issued(o);
 		if (o->sign && (r = flush(o)) != 0)
 			fprintf(stderr, "cairn-sub: ocsp: %s\n",
 			    cairn_errmsg(r));
@@ -1092,11 +1120,60 @@ run(void *arg)
 	}
 	pthread_mutex_unlock(&o->mu);
 	if (o->sign) {
-		sign_issued(o);
+		/* What the pre-signer (stopped first) left. */
+		sign_issued(o, NULL);
 		if ((r = flush(o)) != 0)
 			fprintf(stderr, "cairn-sub: ocsp: %s\n",
 			    cairn_errmsg(r));
 	}
+	return NULL;
+}
+
+/*
+ * The pre-signer thread: the responses of the certificates just issued
+ * (ocsp_cert_issued), at the lowest CPU priority (nice 19, this thread
+ * only; Linux keeps a nice value per thread).  Enrolling clients wait for
+ * the CA's signature and their answer; nobody waits for these responses,
+ * since a query that comes first has them signed on the spot
+ * (issued_now()).  So on a loaded CA this work yields the CPU to
+ * enrollment and catches up when the load drops; on an idle one it runs
+ * at once.  It reads statuses through a connection of its own, never the
+ * CA's locked one, so that it holds no lock the enrollment path needs
+ * while the scheduler keeps it waiting (only the certificate's stripe
+ * lock and the table's, each for one certificate).
+ */
+static void *
+presign(void *arg)
+{
+	struct ocsp *o = arg;
+	struct sched_param sp = { 0 };
+	sqlite3 *db = NULL;
+
+	/* SCHED_IDLE where allowed (Linux), else nice 19. */
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	if (sqlite3_open_v2(o->ca->cfg.store, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "cairn-sub: ocsp: the pre-signer reads "
+		    "through the CA's connection: %s\n", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		db = NULL;
+	}
+	pthread_mutex_lock(&o->mu);
+	while (!o->stop) {
+		if (o->nissued == 0) {
+			pthread_cond_wait(&o->pcv, &o->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&o->mu);
+		sign_issued(o, db);
+		pthread_mutex_lock(&o->mu);
+	}
+	pthread_mutex_unlock(&o->mu);
+	sqlite3_close(db);
 	return NULL;
 }
 
@@ -1123,6 +1200,7 @@ ocsp_open(struct ca *ca, unsigned flags, struct ocsp **out)
 	o->tokens_ms = mono_ms();
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
+	pthread_cond_init(&o->pcv, NULL);
 	for (i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&o->stripe[i], NULL);
 	if ((o->cache = ocsp_cache_new()) == NULL ||
@@ -1148,6 +1226,15 @@ ocsp_open(struct ca *ca, unsigned flags, struct ocsp **out)
 		goto fail;
 	}
 	o->thread_started = 1;
+	if (o->sign) {
+		if (pthread_create(&o->pthread, NULL, presign, o) != 0) {
+			r = cairn_error(CAIRN_E_INTERNAL, "cannot start the "
+			    "OCSP pre-signing thread");
+			ca->ocsp = NULL;
+			goto fail;
+		}
+		o->pthread_started = 1;
+	}
 	*out = o;
 	return 0;
 fail:
@@ -1166,7 +1253,10 @@ ocsp_close(struct ocsp *o)
 		pthread_mutex_lock(&o->mu);
 		o->stop = 1;
 		pthread_cond_broadcast(&o->cv);
+		pthread_cond_broadcast(&o->pcv);
 		pthread_mutex_unlock(&o->mu);
+		if (o->pthread_started)
+			pthread_join(o->pthread, NULL);
 		pthread_join(o->thread, NULL);
 	}
 	if (o->ca != NULL && o->ca->ocsp == o)
@@ -1182,6 +1272,7 @@ ocsp_close(struct ocsp *o)
 	ocsp_cache_free(o->cache);
 	for (i = 0; i < STRIPES; i++)
 		pthread_mutex_destroy(&o->stripe[i]);
+	pthread_cond_destroy(&o->pcv);
 	pthread_cond_destroy(&o->cv);
 	pthread_mutex_destroy(&o->mu);
 	free(o);
@@ -1209,6 +1300,17 @@ ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_)
 	pthread_mutex_unlock(&o->mu);
 }
 
+size_t
+ocsp_pending(struct ocsp *o)
+{
+	size_t n;
+
+	pthread_mutex_lock(&o->mu);
+	n = o->nissued;
+	pthread_mutex_unlock(&o->mu);
+	return n;
+}
+
 void
 ocsp_cert_issued(struct ca *ca, const char *serial)
 {
@@ -1219,12 +1321,14 @@ ocsp_cert_issued(struct ca *ca, const char *serial)
 		return;
 	}
 	pthread_mutex_lock(&o->mu);
-	if (o->nissued < CAIRN_OCSP_ISSUED_QUEUE)
+	if (o->nissued < CAIRN_OCSP_ISSUED_QUEUE) {
 		snprintf(o->issued[o->nissued++], sizeof(o->issued[0]), "%s",
 		    serial);
-	else
+		pthread_cond_signal(&o->pcv);
+	} else {
 		o->pass_now = 1;        /* the pass signs what is missing */
-	pthread_cond_signal(&o->cv);
+		pthread_cond_signal(&o->cv);
+	}
 	pthread_mutex_unlock(&o->mu);
 }
 
@@ -1246,7 +1350,8 @@ ocsp_cert_changed(struct ca *ca, const char *serial)
 	if (o != NULL && o->sign) {
 		if ((sg = get_signer(o)) == NULL)
 			goto out;       /* the first pass will sign it */
-		if ((r = sign_cert(o, ca, ca->store, sg, serial, recs)) == 0)
+		if ((r = sign_cert(o, ca, ca->store, sg, serial, recs,
+		    NULL)) == 0)
 			enqueue(o, recs, 2);
 	} else if (ca->signer != NULL) {
 		/* An admin command: sign with the current signer, if the
@@ -1255,7 +1360,7 @@ ocsp_cert_changed(struct ca *ca, const char *serial)
 		    sg == NULL)
 			goto out;
 		if ((r = sign_cert(NULL, ca, ca->store, sg, serial,
-		    recs)) == 0) {
+		    recs, NULL)) == 0) {
 			r = write_recs(ca->store, recs, 2, &gen, &changed);
 			rec_clear(&recs[0]);
 			rec_clear(&recs[1]);
@@ -1360,7 +1465,7 @@ issued_now(struct ocsp *o, const struct ocsp_certid *id, uint8_t **der,
 	memcpy(b + sizeof(b) - id->serial_len, id->serial, id->serial_len);
 	cairn_hex(serial, b, sizeof(b), 0);
 	if (cert_status(o->st, serial, &st) != 0 || st.status == OCSP_UNKNOWN ||
-	    sign_now(o, serial) != 0) {
+	    sign_now(o, serial, NULL) != 0) {
 		cairn_error_clear();
 		return 0;
 	}

@@ -188,7 +188,7 @@ start1(const struct http_listener *l, unsigned threads)
 	int r;
 
 	cap_reset();
-	r = http_start(l, 1, threads, handler, NULL, &s);
+	r = http_start(l, 1, threads, handler, NULL, NULL, &s);
 	if (r != 0)
 		fail_msg("http_start: %s: %s", cairn_errname(r),
 		    cairn_errmsg(r));
@@ -767,11 +767,98 @@ test_concurrent(void **state)
 	http_stop(s);
 }
 
+/* With a quick function: what it calls quick runs on the I/O thread that
+ * read it, the rest on the workers, all `threads` of them at once however
+ * MHD spread the connections over its (here at most 2) I/O threads. */
+static int
+quick_path(void *arg, const struct http_request *req)
+{
+	(void)arg;
+	return strcmp(req->path, "/quick") == 0;
+}
+
+static struct http_server *
+start_workers(unsigned threads)
+{
+	struct http_listener l = { .addr = "127.0.0.1" };
+	struct http_server *s = NULL;
+	int r;
+
+	cap_reset();
+	r = http_start(&l, 1, threads, handler, quick_path, NULL, &s);
+	if (r != 0)
+		fail_msg("http_start: %s: %s", cairn_errname(r),
+		    cairn_errmsg(r));
+	assert_non_null(s);
+	return s;
+}
+
 struct slow_arg {
 	unsigned short port;
 	int status;
 	char out[256];
 };
+
+static void *slow_thread(void *p);
+
+static void
+test_workers(void **state)
+{
+	struct http_server *s = start_workers(8);
+	struct conc_arg a[8];
+	struct slow_arg sl;
+	pthread_t t[8];
+	char out[256];
+	double t0, took;
+	size_t i;
+	int in = 0;
+
+	/* Eight clients, two requests each of 200 ms: eight at once. */
+	t0 = now();
+	for (i = 0; i < 8; i++) {
+		a[i].port = http_port(s, 0);
+		a[i].ok = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, conc_thread,
+		    &a[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(a[i].ok, 2);
+	}
+	took = now() - t0;
+	assert_int_equal(cap_calls(), 16);
+	print_message("# workers: at most %d handlers at once, 16 requests of "
+	    "0.2 s in %.2f s\n", cap.max_active, took);
+	assert_true(cap.max_active >= 6 && cap.max_active <= 8);
+
+	/* A worker busy for a second holds up no quick request, and the
+	 * answers it fills still reach their clients. */
+	memset(&sl, 0, sizeof(sl));
+	sl.port = http_port(s, 0);
+	assert_int_equal(pthread_create(&t[0], NULL, slow_thread, &sl), 0);
+	for (i = 0; i < 500 && !in; i++) {
+		pthread_mutex_lock(&cap.mu);
+		in = cap.slow_entered;
+		pthread_mutex_unlock(&cap.mu);
+		usleep(10 * 1000);
+	}
+	assert_true(in);
+	t0 = now();
+	assert_int_equal(curl(out, sizeof(out), "http://127.0.0.1:%u/quick",
+	    sl.port), 200);
+	assert_string_equal(out, "GET /quick\n");
+	assert_int_equal(curl(out, sizeof(out), "http://127.0.0.1:%u/hdr",
+	    sl.port), 201);
+	took = now() - t0;
+	print_message("# quick and worker answers beside a busy worker: "
+	    "%.2f s\n", took);
+	assert_true(took < 0.9);
+	/* Stopping waits for the worker's request and sends its answer. */
+	http_stop(s);
+	pthread_join(t[0], NULL);
+	assert_int_equal(sl.status, 200);
+	assert_string_equal(sl.out, "GET /slow\n");
+}
 
 static void *
 slow_thread(void *p)
@@ -820,7 +907,7 @@ test_bind_errors(void **state)
 	int r;
 
 	l.port = http_port(s, 0);
-	r = http_start(&l, 1, 1, handler, NULL, &s2);
+	r = http_start(&l, 1, 1, handler, NULL, NULL, &s2);
 	assert_int_equal(r, CAIRN_E_IO);
 	assert_null(s2);
 	snprintf(want, sizeof(want), "127.0.0.1 port %u", l.port);
@@ -831,16 +918,16 @@ test_bind_errors(void **state)
 	/* The second of two fails: the first is released again. */
 	two[1].port = l.port;
 	s2 = (void *)&l;
-	assert_int_equal(http_start(two, 2, 1, handler, NULL, &s2),
+	assert_int_equal(http_start(two, 2, 1, handler, NULL, NULL, &s2),
 	    CAIRN_E_IO);
 	assert_null(s2);
 
-	assert_int_equal(http_start(&l, 0, 1, handler, NULL, &s2),
+	assert_int_equal(http_start(&l, 0, 1, handler, NULL, NULL, &s2),
 	    CAIRN_E_INVAL);
-	assert_int_equal(http_start(&l, 1, 1, NULL, NULL, &s2),
+	assert_int_equal(http_start(&l, 1, 1, NULL, NULL, NULL, &s2),
 	    CAIRN_E_INVAL);
 	l.addr = "localhost";
-	assert_int_equal(http_start(&l, 1, 1, handler, NULL, &s2),
+	assert_int_equal(http_start(&l, 1, 1, handler, NULL, NULL, &s2),
 	    CAIRN_E_INVAL);
 	assert_non_null(strstr(cairn_errmsg(CAIRN_E_INVAL), "localhost"));
 	http_stop(s);
@@ -1009,7 +1096,7 @@ test_tls_bad_credentials(void **state)
 	l.cert_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n"
 	    "-----END CERTIFICATE-----\n";
 	l.key_pem = srv_key;
-	r = http_start(&l, 1, 1, handler, NULL, &s);
+	r = http_start(&l, 1, 1, handler, NULL, NULL, &s);
 	assert_int_equal(r, CAIRN_E_CRYPTO);
 	assert_null(s);
 	print_message("# %s\n", cairn_errmsg(r));
@@ -1017,25 +1104,25 @@ test_tls_bad_credentials(void **state)
 
 	l.cert_pem = srv_pem;           /* a key of another certificate */
 	l.key_pem = cli_key;
-	assert_int_equal(http_start(&l, 1, 1, handler, NULL, &s),
+	assert_int_equal(http_start(&l, 1, 1, handler, NULL, NULL, &s),
 	    CAIRN_E_CRYPTO);
 	l.key_pem = "garbage";
-	assert_int_equal(http_start(&l, 1, 1, handler, NULL, &s),
+	assert_int_equal(http_start(&l, 1, 1, handler, NULL, NULL, &s),
 	    CAIRN_E_CRYPTO);
 
 	l.key_pem = srv_key;
 	l.client_ca_pem = "no certificate here\n";
-	r = http_start(&l, 1, 1, handler, NULL, &s);
+	r = http_start(&l, 1, 1, handler, NULL, NULL, &s);
 	assert_int_equal(r, CAIRN_E_CRYPTO);
 	assert_non_null(strstr(cairn_errmsg(r), "client CA"));
 	l.client_ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n"
 	    "-----END CERTIFICATE-----\n";
-	assert_int_equal(http_start(&l, 1, 1, handler, NULL, &s),
+	assert_int_equal(http_start(&l, 1, 1, handler, NULL, NULL, &s),
 	    CAIRN_E_CRYPTO);
 
 	l.client_ca_pem = NULL;
 	l.key_pem = NULL;
-	assert_int_equal(http_start(&l, 1, 1, handler, NULL, &s),
+	assert_int_equal(http_start(&l, 1, 1, handler, NULL, NULL, &s),
 	    CAIRN_E_INVAL);
 	assert_null(s);
 	free(cli_key);
@@ -1055,6 +1142,7 @@ main(void)
 		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_stop_drains),
+		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_bind_errors),
 		cmocka_unit_test(test_tls_client_cert),
 		cmocka_unit_test(test_tls_no_client_ca),
