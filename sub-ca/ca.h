@@ -176,6 +176,14 @@ struct issue_req {
 	 * issue_submit returns it. */
 	int (*on_record)(void *arg, struct ca *ca, long long request_id);
 	void *on_record_arg;
+	/* Optional (NULL: none): called once the certificate is signed, on a
+	 * thread of its own while the certificate's record commits, to
+	 * prepare the answer (a SCEP CertRep takes a signature of its own)
+	 * without releasing it: the answer may go out only when issue_submit
+	 * then returns 0 with ISSUE_ISSUED.  `cert` is borrowed for the call
+	 * and only read.  The commit's fsync and this work overlap. */
+	void (*on_signed)(void *arg, X509 *cert);
+	void *on_signed_arg;
 };
 
 enum issue_status {

@@ -274,15 +274,34 @@ out:
 	return r;
 }
 
+struct meanwhile {
+	void (*fn)(void *arg, X509 *cert);
+	void *arg;
+	X509 *x;
+};
+
+static void *
+meanwhile_run(void *p)
+{
+	struct meanwhile *m = p;
+
+	m->fn(m->arg, m->x);
+	return NULL;
+}
+
 /* Record the signed certificate and its audit record, committed before
- * anyone sees it (with other threads' records: store_run). */
+ * anyone sees it (with other threads' records: store_run).  With
+ * `fn` (issue_req.on_signed), that runs on a thread of its own meanwhile
+ * (or after, when no thread can be had). */
 static int
 record_issued(struct ca *ca, struct intent *in, X509 *x,
-    const char *serial)
+    const char *serial, void (*fn)(void *, X509 *), void *arg)
 {
 	struct record rc = { ca, in, x, serial, NULL, 0, NULL, "" };
+	struct meanwhile m = { fn, arg, x };
 	uint8_t *der = NULL;
-	int len, r;
+	pthread_t t;
+	int len, r, started = 0;
 
 	if ((len = i2d_X509(x, &der)) <= 0)
 		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the "
@@ -290,7 +309,13 @@ record_issued(struct ca *ca, struct intent *in, X509 *x,
 	rc.bytes = der;
 	rc.len = (size_t)len;
 	cairn_sha256_hex(der, (size_t)len, rc.hash);
+	if (fn != NULL)
+		started = pthread_create(&t, NULL, meanwhile_run, &m) == 0;
 	r = store_run(ca->store, issued_job, &rc);
+	if (started)
+		pthread_join(t, NULL);
+	else if (fn != NULL)
+		fn(arg, x);
 	OPENSSL_free(der);
 	return r;
 }
@@ -340,7 +365,7 @@ failpoint(const char *name)
 static int
 build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
     EVP_PKEY *subject_pub, enum lint_role role, X509 **out,
-    char serial[33])
+    char serial[33], void (*on_signed)(void *, X509 *), void *on_signed_arg)
 {
 	X509 *x = NULL;
 	uint8_t *tbs = NULL;
@@ -386,7 +411,8 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 		goto out;
 	}
 	failpoint("after-sign");
-	if ((r = record_issued(ca, in, x, serial)) != 0)
+	if ((r = record_issued(ca, in, x, serial, on_signed,
+	    on_signed_arg)) != 0)
 		goto out;
 	/* Its OCSP responses: signed in the background, or on the first
 	 * query that comes before (never "unknown" once released). */
@@ -486,7 +512,8 @@ issue_submit(struct ca *ca, const struct issue_req *rq,
 		goto out;
 	}
 	if ((r = build_sign_record(ca, &in, p, X509_REQ_get0_pubkey(rq->csr),
-	    LINT_EE, &res->cert, res->serial)) != 0)
+	    LINT_EE, &res->cert, res->serial, rq->on_signed,
+	    rq->on_signed_arg)) != 0)
 		goto out;
 	res->status = ISSUE_ISSUED;
 	res->request_id = in.request_id;
@@ -637,7 +664,7 @@ issue_approve(struct ca *ca, long long id, const struct actor *who,
 	in.requester = pq.requester;
 	in.via = pq.via;
 	if ((r = build_sign_record(ca, &in, p, X509_REQ_get0_pubkey(pq.csr),
-	    LINT_EE, &res->cert, res->serial)) != 0)
+	    LINT_EE, &res->cert, res->serial, NULL, NULL)) != 0)
 		goto out;
 	res->status = ISSUE_ISSUED;
 	res->request_id = id;
@@ -707,5 +734,5 @@ issue_internal(struct ca *ca, struct profile *p, EVP_PKEY *subject_pub,
 	in.requester = "system";
 	in.via = "internal";
 	return build_sign_record(ca, &in, p, subject_pub, LINT_EE, out,
-	    serial);
+	    serial, NULL, NULL);
 }

@@ -139,6 +139,7 @@ struct op {
 	struct ra_snap snap;
 	struct scep_msg m;
 	char actor[129];          /* who the audit log names */
+	int prepared;             /* the SUCCESS CertRep is in resp */
 };
 
 static const char *
@@ -497,6 +498,27 @@ scep_identity(const char *name, struct actor *a)
 	return 0;
 }
 
+/* issue_req.on_signed: the SUCCESS CertRep (the RA's signature) made
+ * while the certificate's record commits; submit() sends it only once
+ * issue_submit says the certificate is recorded. */
+static void
+prepare_success(void *arg, X509 *cert)
+{
+	struct op *o = arg;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+
+	if (certs == NULL || X509_up_ref(cert) != 1)
+		goto out;
+	if (sk_X509_push(certs, cert) <= 0) {
+		X509_free(cert);
+		goto out;
+	}
+	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
+	o->prepared = 1;
+out:
+	sk_X509_pop_free(certs, X509_free);
+}
+
 /* Submit the request in o->m through the one issuance path and answer. */
 static void
 submit(struct op *o, const char *template_name, const char *requester,
@@ -519,6 +541,9 @@ submit(struct op *o, const char *template_name, const char *requester,
 	rq.via = "scep";
 	rq.on_record = tx_record;
 	rq.on_record_arg = rc;
+	rq.on_signed = prepare_success;
+	rq.on_signed_arg = o;
+	o->prepared = 0;
 	r = issue_submit(o->s->ca, &rq, &res);
 	switch (r) {
 	case 0:
@@ -540,6 +565,8 @@ submit(struct op *o, const char *template_name, const char *requester,
 		send_reply(o, SCEP_PENDING, 0, NULL, NULL, NULL);
 		goto out;
 	}
+	if (o->prepared)        /* made while the record committed */
+		goto out;
 	if ((certs = sk_X509_new_null()) == NULL ||
 	    sk_X509_push(certs, res.cert) <= 0) {
 		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
