@@ -1152,16 +1152,10 @@ presign(void *arg)
 	/* SCHED_IDLE where allowed (Linux), else nice 19. */
 	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
 		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-	if (sqlite3_open_v2(o->ca->cfg.store, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	if ((db = store_reader_open(o->ca->cfg.store)) == NULL)
 		fprintf(stderr, "cairn-sub: ocsp: the pre-signer reads "
-		    "through the CA's connection: %s\n", sqlite3_errmsg(db));
-		sqlite3_close(db);
-		db = NULL;
-	}
+		    "through the CA's connection (no connection of its "
+		    "own)\n");
 	pthread_mutex_lock(&o->mu);
 	while (!o->stop) {
 		if (o->nissued == 0) {

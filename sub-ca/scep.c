@@ -74,11 +74,8 @@ rdb_get(struct scep *s)
 		return NULL;
 	if ((db = pthread_getspecific(rdb_key)) != NULL)
 		return db;
-	if (sqlite3_open_v2(s->ca->cfg.store, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
-	    SQLITE_OK || pthread_setspecific(rdb_key, db) != 0) {
+	if ((db = store_reader_open(s->ca->cfg.store)) != NULL &&
+	    pthread_setspecific(rdb_key, db) != 0) {
 		sqlite3_close(db);
 		return NULL;
 	}

@@ -353,6 +353,22 @@ fail:
 	return r;
 }
 
+sqlite3 *
+store_reader_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 void
 store_close(struct store *s)
 {

@@ -41,6 +41,15 @@ struct store;
 int store_open(const char *path, struct store **out);
 void store_close(struct store *s);
 
+/*
+ * store_reader_open: a read-only connection of the caller's own to the
+ * store at `path` (already opened and migrated by store_open), for a
+ * thread that reads without the store's mutex (WAL readers never wait for
+ * the writer).  sqlite3_close() it.  NULL when it cannot be had: read
+ * through the store under store_lock() instead.
+ */
+sqlite3 *store_reader_open(const char *path);
+
 /* store_db: the connection, for modules that keep their own SQL; use it
  * only between store_begin() and store_commit()/store_rollback(), or under
  * store_lock(). */

@@ -743,16 +743,16 @@ conc_thread(void *p)
 	return NULL;
 }
 
+/* Eight clients at once, two /conc requests each, every answer right. */
 static void
-test_concurrent(void **state)
+run_conc(unsigned short port)
 {
-	struct http_server *s = start_plain(0);
 	struct conc_arg a[8];
 	pthread_t t[8];
 	size_t i;
 
 	for (i = 0; i < 8; i++) {
-		a[i].port = http_port(s, 0);
+		a[i].port = port;
 		a[i].ok = 0;
 		assert_int_equal(pthread_create(&t[i], NULL, conc_thread,
 		    &a[i]), 0);
@@ -761,6 +761,14 @@ test_concurrent(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(a[i].ok, 2);
 	}
+}
+
+static void
+test_concurrent(void **state)
+{
+	struct http_server *s = start_plain(0);
+
+	run_conc(http_port(s, 0));
 	assert_int_equal(cap_calls(), 16);
 	print_message("# at most %d handlers at once\n", cap.max_active);
 	assert_true(cap.max_active >= 2 && cap.max_active <= 4);
@@ -805,9 +813,8 @@ static void
 test_workers(void **state)
 {
 	struct http_server *s = start_workers(8);
-	struct conc_arg a[8];
 	struct slow_arg sl;
-	pthread_t t[8];
+	pthread_t t;
 	char out[256];
 	double t0, took;
 	size_t i;
@@ -815,16 +822,7 @@ test_workers(void **state)
 
 	/* Eight clients, two requests each of 200 ms: eight at once. */
 	t0 = now();
-	for (i = 0; i < 8; i++) {
-		a[i].port = http_port(s, 0);
-		a[i].ok = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, conc_thread,
-		    &a[i]), 0);
-	}
-	for (i = 0; i < 8; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(a[i].ok, 2);
-	}
+	run_conc(http_port(s, 0));
 	took = now() - t0;
 	assert_int_equal(cap_calls(), 16);
 	print_message("# workers: at most %d handlers at once, 16 requests of "
@@ -835,7 +833,7 @@ test_workers(void **state)
 	 * answers it fills still reach their clients. */
 	memset(&sl, 0, sizeof(sl));
 	sl.port = http_port(s, 0);
-	assert_int_equal(pthread_create(&t[0], NULL, slow_thread, &sl), 0);
+	assert_int_equal(pthread_create(&t, NULL, slow_thread, &sl), 0);
 	for (i = 0; i < 500 && !in; i++) {
 		pthread_mutex_lock(&cap.mu);
 		in = cap.slow_entered;
@@ -855,7 +853,7 @@ test_workers(void **state)
 	assert_true(took < 0.9);
 	/* Stopping waits for the worker's request and sends its answer. */
 	http_stop(s);
-	pthread_join(t[0], NULL);
+	pthread_join(t, NULL);
 	assert_int_equal(sl.status, 200);
 	assert_string_equal(sl.out, "GET /slow\n");
 }
