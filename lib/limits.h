@@ -226,11 +226,10 @@
  * responder within a second. */
 #define CAIRN_OCSP_POLL_MS 250
 /* Certificates just issued whose responses wait for the pre-signing
- * thread (ocsp_cert_issued), which runs at the lowest CPU priority and
- * so may fall behind while enrollment keeps the CPUs busy: room for a
- * minute at 1,000 certificates a second (33 bytes each).  Beyond it, the
- * next pass (normal priority) signs the rest; a query meanwhile has them
- * signed on the spot. */
+ * thread (ocsp_cert_issued), which may fall behind while enrollment keeps
+ * the CPUs busy: room for a minute at 1,000 certificates a second (33
+ * bytes each).  Beyond it, the next pass signs the rest; a query
+ * meanwhile has them signed on the spot. */
 #define CAIRN_OCSP_ISSUED_QUEUE 65536
 /* Responses signed per store transaction by the background pass. */
 #define CAIRN_OCSP_BATCH 256

@@ -21,10 +21,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
-#include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 
 #include <sqlite3.h>
 
@@ -165,8 +161,8 @@ struct ocsp {
 	struct unknown_slot *unknown;
 	pthread_t thread;
 	int thread_started;
-	/* The pre-signer: signs what was just issued, at the lowest CPU
-	 * priority (see presign()), woken by pcv. */
+	/* The pre-signer: signs what was just issued (see presign()),
+	 * woken by pcv. */
 	pthread_cond_t pcv;
 	pthread_t pthread;
 	int pthread_started;
@@ -1131,27 +1127,24 @@ run(void *arg)
 
 /*
  * The pre-signer thread: the responses of the certificates just issued
- * (ocsp_cert_issued), at the lowest CPU priority (nice 19, this thread
- * only; Linux keeps a nice value per thread).  Enrolling clients wait for
- * the CA's signature and their answer; nobody waits for these responses,
- * since a query that comes first has them signed on the spot
- * (issued_now()).  So on a loaded CA this work yields the CPU to
- * enrollment and catches up when the load drops; on an idle one it runs
- * at once.  It reads statuses through a connection of its own, never the
- * CA's locked one, so that it holds no lock the enrollment path needs
- * while the scheduler keeps it waiting (only the certificate's stripe
- * lock and the table's, each for one certificate).
+ * (ocsp_cert_issued).  Nobody waits for them (a query that comes first
+ * has them signed on the spot, issued_now()), so they are signed here,
+ * apart from the responder's thread that persists them, and read each
+ * status through a connection of its own, never the CA's locked one.
+ *
+ * It runs at normal priority.  SCHED_IDLE (or nice 19) was tried: it
+ * yields little, since this thread mostly fills CPU the enrollment
+ * threads leave idle while they wait for commits, and a thread the
+ * scheduler keeps waiting while it holds a lock the revocation path
+ * needs (the certificate's stripe, the token's own locks inside
+ * C_Sign) delays that revocation: under a loaded machine a revocation
+ * took over a second to reach the CRL.
  */
 static void *
 presign(void *arg)
 {
 	struct ocsp *o = arg;
-	struct sched_param sp = { 0 };
 	sqlite3 *db = NULL;
-
-	/* SCHED_IDLE where allowed (Linux), else nice 19. */
-	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	if ((db = store_reader_open(o->ca->cfg.store)) == NULL)
 		fprintf(stderr, "cairn-sub: ocsp: the pre-signer reads "
 		    "through the CA's connection (no connection of its "

@@ -216,7 +216,7 @@ int ocsp_wait_ready(struct ocsp *o);
 /* ocsp_stats: entries in memory, responses signed since start. */
 void ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_);
 /* ocsp_pending: certificates issued whose responses wait for the
- * pre-signer (it runs at the lowest CPU priority; see ocsp.c). */
+ * pre-signer (see ocsp.c). */
 size_t ocsp_pending(struct ocsp *o);
 
 /* ---- the delegated signer (ocsp_signer.c) ------------------------------ */
