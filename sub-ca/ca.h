@@ -88,6 +88,8 @@ struct ca {
 	X509 *root;                 /* pinned root; NULL before import */
 	const EVP_MD *md;
 	pthread_mutex_t crl_mu;     /* one CRL at a time */
+	int issuing;                /* issuances between build and record
+				     * (__atomic): background work yields */
 	struct ocsp *ocsp;          /* the responder, when this process
 	                             * serves OCSP (ocsp_open) */
 };

@@ -375,6 +375,7 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 	if (ca->signer == NULL || ca->cert == NULL)
 		return cairn_error(CAIRN_E_STATE, "the CA has no key or no "
 		    "certificate open");
+	__atomic_add_fetch(&ca->issuing, 1, __ATOMIC_RELAXED);
 	for (tries = 0; tries < 3; tries++) {
 		X509_free(x);
 		x = NULL;
@@ -421,6 +422,7 @@ build_sign_record(struct ca *ca, struct intent *in, struct profile *p,
 	*out = x; /* transferred: committed, may be released */
 	x = NULL;
 out:
+	__atomic_sub_fetch(&ca->issuing, 1, __ATOMIC_RELAXED);
 	ERR_clear_error();
 	OPENSSL_free(tbs);
 	X509_free(x);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -1020,10 +1021,16 @@ sign_now(struct ocsp *o, const char *serial, sqlite3 *rdb)
 	return r;
 }
 
+/* Milliseconds the pre-signer waits, per certificate at most, for the
+ * issuances in progress to finish before it signs anyway. */
+#define YIELD_MS 20
+
 /* The certificates issued since the last turn: sign what a query has not
- * had signed already.  `rdb`: as for sign_cert(). */
+ * had signed already.  `rdb`: as for sign_cert().  `yield`: before each,
+ * let issuances in progress finish first (a while at most): enrolling
+ * clients wait for their certificates, nobody waits for these. */
 static void
-sign_issued(struct ocsp *o, sqlite3 *rdb)
+sign_issued(struct ocsp *o, sqlite3 *rdb, int yield)
 {
 	char (*batch)[33];
 	size_t i, n;
@@ -1040,12 +1047,19 @@ sign_issued(struct ocsp *o, sqlite3 *rdb)
 	memcpy(batch, o->issued, n * sizeof(*batch));
 	o->nissued = 0;
 	pthread_mutex_unlock(&o->mu);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		int w;
+
+		for (w = 0; yield && w < YIELD_MS &&
+		    __atomic_load_n(&o->ca->issuing, __ATOMIC_RELAXED) > 0 &&
+		    !__atomic_load_n(&o->stop, __ATOMIC_RELAXED); w++)
+			usleep(1000);
 		if (!cached(o, batch[i]) &&
 		    (r = sign_now(o, batch[i], rdb)) != 0)
 			fprintf(stderr, "cairn-sub: ocsp: certificate %s: %s "
 			    "(the next pass signs it)\n", batch[i],
 			    cairn_errmsg(r));
+	}
 	free(batch);
 }
 
@@ -1117,7 +1131,7 @@ run(void *arg)
 	pthread_mutex_unlock(&o->mu);
 	if (o->sign) {
 		/* What the pre-signer (stopped first) left. */
-		sign_issued(o, NULL);
+		sign_issued(o, NULL, 0);
 		if ((r = flush(o)) != 0)
 			fprintf(stderr, "cairn-sub: ocsp: %s\n",
 			    cairn_errmsg(r));
@@ -1156,7 +1170,7 @@ presign(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&o->mu);
-		sign_issued(o, db);
+		sign_issued(o, db, 1);
 		pthread_mutex_lock(&o->mu);
 	}
 	pthread_mutex_unlock(&o->mu);
