@@ -1146,13 +1146,14 @@ run(void *arg)
  * apart from the responder's thread that persists them, and read each
  * status through a connection of its own, never the CA's locked one.
  *
- * It runs at normal priority.  SCHED_IDLE (or nice 19) was tried: it
- * yields little, since this thread mostly fills CPU the enrollment
- * threads leave idle while they wait for commits, and a thread the
- * scheduler keeps waiting while it holds a lock the revocation path
- * needs (the certificate's stripe, the token's own locks inside
- * C_Sign) delays that revocation: under a loaded machine a revocation
- * took over a second to reach the CRL.
+ * It yields to enrollment by waiting, before each certificate, while
+ * issuances are in progress (YIELD_MS at most), holding no lock while it
+ * waits; it runs at normal priority.  A lower scheduling priority
+ * (SCHED_IDLE, nice 19) was tried and dropped: a thread the scheduler
+ * keeps waiting while it holds a lock the revocation path needs (the
+ * certificate's stripe, the token's own locks inside C_Sign) delays that
+ * revocation, and on a loaded machine one took over a second to reach
+ * the CRL.
  */
 static void *
 presign(void *arg)
