@@ -60,7 +60,7 @@ cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 	char *addr = NULL, pid[32];
 	unsigned short port;
 	unsigned threads = 0;
-	size_t entries;
+	size_t entries, pending;
 	unsigned long long nsigned;
 	int c, r;
 
@@ -106,7 +106,7 @@ cmd_ocsp_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 		    FILEIO_REPLACE)) != 0)
 			goto out;
 	}
-	ocsp_stats(o, &entries, &nsigned);
+	ocsp_stats(o, &entries, &nsigned, &pending);
 	printf("cairn-sub ocsp: serving %zu pre-signed responses from the "
 	    "store (pid %ld)\n  OCSP: http://%s:%u/ocsp\nstop with SIGTERM "
 	    "or Ctrl-C\n", entries, (long)getpid(), addr, http_port(http, 0));

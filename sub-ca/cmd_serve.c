@@ -501,8 +501,7 @@ cmd_serve(const struct cairn_cmd *cmd, int argc, char **argv)
 		size_t entries, pending;
 		unsigned long long nsigned;
 
-		ocsp_stats(ocsp, &entries, &nsigned);
-		pending = ocsp_pending(ocsp);
+		ocsp_stats(ocsp, &entries, &nsigned, &pending);
 		ocsp_close(ocsp);       /* signs what is queued, first */
 		printf("cairn-sub: ocsp: %llu responses signed since start\n",
 		    nsigned);

@@ -1294,23 +1294,14 @@ ocsp_wait_ready(struct ocsp *o)
 }
 
 void
-ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_)
+ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_,
+    size_t *pending)
 {
 	*entries = ocsp_cache_count(o->cache);
 	pthread_mutex_lock(&o->mu);
 	*signed_ = o->nsigned;
+	*pending = o->nissued;
 	pthread_mutex_unlock(&o->mu);
-}
-
-size_t
-ocsp_pending(struct ocsp *o)
-{
-	size_t n;
-
-	pthread_mutex_lock(&o->mu);
-	n = o->nissued;
-	pthread_mutex_unlock(&o->mu);
-	return n;
 }
 
 void

@@ -213,11 +213,11 @@ void ocsp_cert_issued(struct ca *ca, const char *serial);
  * response (the daemon prints when it is ready); 0 or the pass's error. */
 int ocsp_wait_ready(struct ocsp *o);
 
-/* ocsp_stats: entries in memory, responses signed since start. */
-void ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_);
-/* ocsp_pending: certificates issued whose responses wait for the
- * pre-signer (see ocsp.c). */
-size_t ocsp_pending(struct ocsp *o);
+/* ocsp_stats: entries in memory, responses signed since start, and
+ * certificates issued whose responses wait for the pre-signer (see
+ * ocsp.c). */
+void ocsp_stats(struct ocsp *o, size_t *entries, unsigned long long *signed_,
+    size_t *pending);
 
 /* ---- the delegated signer (ocsp_signer.c) ------------------------------ */
 

@@ -502,18 +502,11 @@ static void
 prepare_success(void *arg, X509 *cert)
 {
 	struct op *o = arg;
-	STACK_OF(X509) *certs = sk_X509_new_null();
 
-	if (certs == NULL || X509_up_ref(cert) != 1)
-		goto out;
-	if (sk_X509_push(certs, cert) <= 0) {
-		X509_free(cert);
-		goto out;
-	}
-	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
+	if (X509_up_ref(cert) != 1)
+		return;
+	send_cert(o, cert);     /* the CertRep, or the 500 saying why not */
 	o->prepared = 1;
-out:
-	sk_X509_pop_free(certs, X509_free);
 }
 
 /* Submit the request in o->m through the one issuance path and answer. */
@@ -523,7 +516,6 @@ submit(struct op *o, const char *template_name, const char *requester,
 {
 	struct issue_req rq = { 0 };
 	struct issue_result res = { 0 };
-	STACK_OF(X509) *certs = NULL;
 	struct actor who;
 	int r;
 
@@ -562,17 +554,11 @@ submit(struct op *o, const char *template_name, const char *requester,
 		send_reply(o, SCEP_PENDING, 0, NULL, NULL, NULL);
 		goto out;
 	}
-	if (o->prepared)        /* made while the record committed */
-		goto out;
-	if ((certs = sk_X509_new_null()) == NULL ||
-	    sk_X509_push(certs, res.cert) <= 0) {
-		fail_internal(o, cairn_error(CAIRN_E_NOMEM, "out of memory"));
-		goto out;
+	if (!o->prepared) {     /* else made while the record committed */
+		send_cert(o, res.cert);
+		res.cert = NULL;        /* taken */
 	}
-	res.cert = NULL; /* transferred to certs */
-	send_reply(o, SCEP_SUCCESS, 0, NULL, certs, NULL);
 out:
-	sk_X509_pop_free(certs, X509_free);
 	issue_result_clear(&res);
 	actor_clear(&who);
 }

@@ -809,6 +809,23 @@ struct slow_arg {
 
 static void *slow_thread(void *p);
 
+/* Start a client asking for /slow on `a->port`; return once its handler
+ * has been entered. */
+static void
+start_slow(struct slow_arg *a, pthread_t *t)
+{
+	int i, in = 0;
+
+	assert_int_equal(pthread_create(t, NULL, slow_thread, a), 0);
+	for (i = 0; i < 500 && !in; i++) {
+		pthread_mutex_lock(&cap.mu);
+		in = cap.slow_entered;
+		pthread_mutex_unlock(&cap.mu);
+		usleep(10 * 1000);
+	}
+	assert_true(in);
+}
+
 static void
 test_workers(void **state)
 {
@@ -817,8 +834,6 @@ test_workers(void **state)
 	pthread_t t;
 	char out[256];
 	double t0, took;
-	size_t i;
-	int in = 0;
 
 	/* Eight clients, two requests each of 200 ms: eight at once. */
 	t0 = now();
@@ -833,14 +848,7 @@ test_workers(void **state)
 	 * answers it fills still reach their clients. */
 	memset(&sl, 0, sizeof(sl));
 	sl.port = http_port(s, 0);
-	assert_int_equal(pthread_create(&t, NULL, slow_thread, &sl), 0);
-	for (i = 0; i < 500 && !in; i++) {
-		pthread_mutex_lock(&cap.mu);
-		in = cap.slow_entered;
-		pthread_mutex_unlock(&cap.mu);
-		usleep(10 * 1000);
-	}
-	assert_true(in);
+	start_slow(&sl, &t);
 	t0 = now();
 	assert_int_equal(curl(out, sizeof(out), "http://127.0.0.1:%u/quick",
 	    sl.port), 200);
@@ -875,16 +883,8 @@ test_stop_drains(void **state)
 	struct slow_arg a = { .port = http_port(s, 0) };
 	pthread_t t;
 	double t0;
-	int i, in = 0;
 
-	assert_int_equal(pthread_create(&t, NULL, slow_thread, &a), 0);
-	for (i = 0; i < 500 && !in; i++) {
-		pthread_mutex_lock(&cap.mu);
-		in = cap.slow_entered;
-		pthread_mutex_unlock(&cap.mu);
-		usleep(10 * 1000);
-	}
-	assert_true(in);
+	start_slow(&a, &t);
 	t0 = now();
 	http_stop(s);
 	print_message("# http_stop took %.2f s\n", now() - t0);
