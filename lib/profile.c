@@ -8,11 +8,17 @@
  */
 #include "config.h"
 
+/* set_subject_key() reaches for the EC_KEY and RSA types (see there). */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "lib/error.h"
@@ -727,6 +733,51 @@ set_time(ASN1_TIME *t, long long when, const char *what)
 	return 0;
 }
 
+/*
+ * The subject's public key into `x`.  X509_set_pubkey() with a key held by
+ * a provider (what d2i of a CSR gives in OpenSSL 3.0) runs the encoder
+ * and then the decoder, and building each of those contexts walks every
+ * provider's algorithms under global locks: 13% of the CPU of an EC
+ * issuance, all on the one key.  The same key as an EC_KEY or RSA
+ * object is encoded by its ASN.1 method instead, and the certificate
+ * keeps that object as its decoded key, so everything after (lint,
+ * SCEP's CertRep) finds it as before.  Other key types, or a key that
+ * will not convert, take the general path.
+ */
+static int
+set_subject_key(X509 *x, EVP_PKEY *pub)
+{
+	EVP_PKEY *k = NULL;
+	EC_KEY *ec;
+	RSA *rsa;
+	int ok;
+
+	switch (EVP_PKEY_get_base_id(pub)) {
+	case EVP_PKEY_EC:
+		if ((ec = EVP_PKEY_get1_EC_KEY(pub)) != NULL &&
+		    ((k = EVP_PKEY_new()) == NULL ||
+			EVP_PKEY_assign_EC_KEY(k, ec) != 1))
+			EC_KEY_free(ec);
+		break;
+	case EVP_PKEY_RSA:
+		if ((rsa = EVP_PKEY_get1_RSA(pub)) != NULL &&
+		    ((k = EVP_PKEY_new()) == NULL ||
+			EVP_PKEY_assign_RSA(k, rsa) != 1))
+			RSA_free(rsa);
+		break;
+	default:
+		break;
+	}
+	if (k != NULL && EVP_PKEY_get0(k) == NULL) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	ERR_clear_error();
+	ok = X509_set_pubkey(x, k != NULL ? k : pub) == 1;
+	EVP_PKEY_free(k);
+	return ok;
+}
+
 int
 profile_build(const struct profile *p, EVP_PKEY *subject_pub, X509 *issuer,
     const ASN1_INTEGER *serial, X509 **out)
@@ -751,7 +802,7 @@ profile_build(const struct profile *p, EVP_PKEY *subject_pub, X509 *issuer,
 	    X509_set_subject_name(x, p->subject) != 1 ||
 	    X509_set_issuer_name(x, issuer != NULL ?
 		X509_get_subject_name(issuer) : p->subject) != 1 ||
-	    X509_set_pubkey(x, subject_pub) != 1) {
+	    !set_subject_key(x, subject_pub)) {
 		r = cairn_error_crypto(CAIRN_E_CRYPTO,
 		    "cannot fill the certificate");
 		goto out;

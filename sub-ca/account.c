@@ -451,13 +451,13 @@ account_password_check(struct ca *ca, const char *name, const char *pw)
 	int rc, r;
 
 	store_lock(ca->store);
-	if (sqlite3_prepare_v2(store_db(ca->store), "SELECT pwhash FROM "
-	    "accounts WHERE name = ? AND disabled = 0", -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) ==
-	    SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW &&
+	if ((st = store_stmt(ca->store, "SELECT pwhash FROM accounts WHERE "
+	    "name = ? AND disabled = 0")) != NULL &&
+	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_text(st, 0) != NULL)
 		hash = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	store_unlock(ca->store);
 	/* The same answer, and about the same time, for an unknown account
 	 * and a wrong password. */

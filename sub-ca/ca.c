@@ -424,7 +424,6 @@ actor_clear(struct actor *a)
 int
 actor_load(struct ca *ca, const char *name, struct actor *a)
 {
-	sqlite3 *db = store_db(ca->store);
 	sqlite3_stmt *st = NULL;
 	enum ca_role role = ROLE_ENROLLEE;
 	int rc, r = 0, found = 0;
@@ -433,8 +432,8 @@ actor_load(struct ca *ca, const char *name, struct actor *a)
 	if (strlen(name) >= sizeof(a->name))
 		return cairn_error(CAIRN_E_AUTH, "no such account");
 	store_lock(ca->store);
-	if (sqlite3_prepare_v2(db, "SELECT email FROM accounts WHERE name = ? "
-	    "AND disabled = 0", -1, &st, NULL) != SQLITE_OK ||
+	if ((st = store_stmt(ca->store, "SELECT email FROM accounts WHERE "
+	    "name = ? AND disabled = 0")) == NULL ||
 	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = store_err(ca->store, "reading accounts");
 		goto out;
@@ -448,7 +447,7 @@ actor_load(struct ca *ca, const char *name, struct actor *a)
 		r = store_err(ca->store, "reading accounts");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	st = NULL;
 	if (!found) {
 		r = cairn_error(CAIRN_E_AUTH, "no account \"%s\" (or it is "
@@ -456,8 +455,8 @@ actor_load(struct ca *ca, const char *name, struct actor *a)
 		goto out;
 	}
 	snprintf(a->name, sizeof(a->name), "%s", name);
-	if (sqlite3_prepare_v2(db, "SELECT role FROM account_roles WHERE "
-	    "account = ? ORDER BY role", -1, &st, NULL) != SQLITE_OK ||
+	if ((st = store_stmt(ca->store, "SELECT role FROM account_roles WHERE "
+	    "account = ? ORDER BY role")) == NULL ||
 	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = store_err(ca->store, "reading roles");
 		goto out;
@@ -470,10 +469,10 @@ actor_load(struct ca *ca, const char *name, struct actor *a)
 			profile_strv_add(&a->role_names, rn);
 		}
 	}
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT grp FROM account_groups WHERE "
-	    "account = ? ORDER BY grp", -1, &st, NULL) != SQLITE_OK ||
+	if ((st = store_stmt(ca->store, "SELECT grp FROM account_groups WHERE "
+	    "account = ? ORDER BY grp")) == NULL ||
 	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = store_err(ca->store, "reading groups");
 		goto out;
@@ -483,7 +482,7 @@ actor_load(struct ca *ca, const char *name, struct actor *a)
 			profile_strv_add(&a->groups,
 			    (const char *)sqlite3_column_text(st, 0));
 out:
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	store_unlock(ca->store);
 	if (r != 0)
 		actor_clear(a);

@@ -95,9 +95,9 @@ insert_request(struct ca *ca, const struct intent *in, const char *status,
 	sqlite3_stmt *st = NULL;
 	int r = 0;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO requests (created, template, "
-	    "template_digest, requester, via, csr, status) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK ||
+	if ((st = store_stmt(ca->store, "INSERT INTO requests (created, "
+	    "template, template_digest, requester, via, csr, status) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?)")) == NULL ||
 	    sqlite3_bind_int64(st, 1, store_now()) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 2, in->template_name, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 3, in->template_digest, -1, SQLITE_STATIC) ||
@@ -110,7 +110,7 @@ insert_request(struct ca *ca, const struct intent *in, const char *status,
 		r = store_err(ca->store, "recording the request");
 	else
 		*id = sqlite3_last_insert_rowid(db);
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	return r;
 }
 
@@ -121,11 +121,11 @@ set_request(struct ca *ca, long long id, const char *status,
 	sqlite3_stmt *st = NULL;
 	int r = 0;
 
-	if (sqlite3_prepare_v2(store_db(ca->store), "UPDATE requests SET "
+	if ((st = store_stmt(ca->store, "UPDATE requests SET "
 	    "status = ?, serial = coalesce(?, serial), decided_by = "
 	    "coalesce(?, decided_by), decided_at = CASE WHEN ? IS NULL THEN "
-	    "decided_at ELSE ? END, note = coalesce(?, note) WHERE id = ?",
-	    -1, &st, NULL) != SQLITE_OK ||
+	    "decided_at ELSE ? END, note = coalesce(?, note) WHERE id = ?")) ==
+	    NULL ||
 	    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 3, decided_by, -1, SQLITE_STATIC) ||
@@ -134,7 +134,7 @@ set_request(struct ca *ca, long long id, const char *status,
 	    sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 7, id) || sqlite3_step(st) != SQLITE_DONE)
 		r = store_err(ca->store, "updating the request");
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	return r;
 }
 
@@ -179,11 +179,10 @@ intent_job(struct store *s, void *arg)
 		    in->on_record_arg, rc->ca, in->request_id)) != 0)
 			return r;
 	}
-	if (sqlite3_prepare_v2(store_db(s), "INSERT INTO certs "
+	if ((st = store_stmt(s, "INSERT INTO certs "
 	    "(serial, request_id, status, tbs, subject, not_before, "
 	    "not_after, template, template_digest, requester, created) VALUES "
-	    "(?, ?, 'intended', ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
-	    SQLITE_OK ||
+	    "(?, ?, 'intended', ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL ||
 	    sqlite3_bind_text(st, 1, rc->serial, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 2, in->request_id) ||
 	    sqlite3_bind_blob(st, 3, rc->bytes, (int)rc->len, SQLITE_STATIC) ||
@@ -212,7 +211,7 @@ intent_job(struct store *s, void *arg)
 	r = o == NULL ? cairn_error(CAIRN_E_NOMEM, "out of memory") :
 	    store_audit(s, o);
 out:
-	sqlite3_finalize(st);
+	store_stmt_done(s, st);
 	json_decref(o);
 	return r;
 }
@@ -249,9 +248,8 @@ issued_job(struct store *s, void *arg)
 	json_t *o = NULL;
 	int r;
 
-	if (sqlite3_prepare_v2(store_db(s), "UPDATE certs SET status "
-	    "= 'issued', der = ? WHERE serial = ? AND status = 'intended'",
-	    -1, &st, NULL) != SQLITE_OK ||
+	if ((st = store_stmt(s, "UPDATE certs SET status "
+	    "= 'issued', der = ? WHERE serial = ? AND status = 'intended'")) == NULL ||
 	    sqlite3_bind_blob(st, 1, rc->bytes, (int)rc->len, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, rc->serial, -1, SQLITE_STATIC) ||
 	    sqlite3_step(st) != SQLITE_DONE ||
@@ -269,7 +267,7 @@ issued_job(struct store *s, void *arg)
 	r = o == NULL ? cairn_error(CAIRN_E_NOMEM, "out of memory") :
 	    store_audit(s, o);
 out:
-	sqlite3_finalize(st);
+	store_stmt_done(s, st);
 	json_decref(o);
 	return r;
 }

@@ -474,14 +474,14 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 		return 0;
 	if ((r = store_begin(st)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT coalesce(max(gen), 0) + "
-	    "1 FROM ocsp_responses", -1, &g, NULL) != SQLITE_OK ||
+	if ((g = store_stmt(st, "SELECT coalesce(max(gen), 0) + "
+	    "1 FROM ocsp_responses")) == NULL ||
 	    sqlite3_step(g) != SQLITE_ROW) {
 		r = store_err(st, "numbering OCSP responses");
 		goto fail;
 	}
 	*gen = sqlite3_column_int64(g, 0);
-	if (sqlite3_prepare_v2(store_db(st), "INSERT INTO ocsp_responses "
+	if ((qc = store_stmt(st, "INSERT INTO ocsp_responses "
 	    "(issuer, serial, alg, status, revoked_at, reason, this_update, "
 	    "next_update, signer, der, gen) SELECT 'ca', ?1, ?2, ?3, ?4, ?5, "
 	    "?6, ?7, ?8, ?9, ?10 WHERE EXISTS (SELECT 1 FROM certs WHERE "
@@ -494,9 +494,9 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 	    "reason = excluded.reason, this_update = excluded.this_update, "
 	    "next_update = excluded.next_update, signer = excluded.signer, "
 	    "der = excluded.der, gen = excluded.gen "
-	    "WHERE excluded.this_update >= ocsp_responses.this_update", -1,
-	    &qc, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(store_db(st), "INSERT INTO ocsp_responses "
+	    "WHERE excluded.this_update >= ocsp_responses.this_update")) ==
+	    NULL ||
+	    (qr = store_stmt(st, "INSERT INTO ocsp_responses "
 	    "(issuer, serial, alg, status, revoked_at, reason, this_update, "
 	    "next_update, signer, der, gen) VALUES ('root', ?1, ?2, ?3, ?4, "
 	    "?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (issuer, serial, alg) DO "
@@ -504,7 +504,7 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 	    "excluded.revoked_at, reason = excluded.reason, this_update = "
 	    "excluded.this_update, next_update = excluded.next_update, der = "
 	    "excluded.der, gen = excluded.gen WHERE excluded.this_update > "
-	    "ocsp_responses.this_update", -1, &qr, NULL) != SQLITE_OK) {
+	    "ocsp_responses.this_update")) == NULL) {
 		r = store_err(st, "writing OCSP responses");
 		goto fail;
 	}
@@ -535,14 +535,14 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 		}
 		*changed += (size_t)sqlite3_changes(store_db(st));
 	}
-	sqlite3_finalize(g);
-	sqlite3_finalize(qc);
-	sqlite3_finalize(qr);
+	store_stmt_done(st, g);
+	store_stmt_done(st, qc);
+	store_stmt_done(st, qr);
 	return store_commit(st);
 fail:
-	sqlite3_finalize(g);
-	sqlite3_finalize(qc);
-	sqlite3_finalize(qr);
+	store_stmt_done(st, g);
+	store_stmt_done(st, qc);
+	store_stmt_done(st, qr);
 	store_rollback(st);
 	return r;
 }

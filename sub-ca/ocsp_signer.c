@@ -268,11 +268,27 @@ ocsp_signer_renew(struct ca *ca, struct store *st, struct ocsp_signer **out)
 		return cairn_error_crypto(CAIRN_E_CRYPTO, "no randomness");
 	snprintf(label, sizeof(label), "ocsp-signer-%s-%02x%02x%02x%02x",
 	    stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
+	/* P-256 unless configured: the signer signs two responses for every
+	 * certificate and again every `refresh`, on the token the CA's own
+	 * signatures need; with an RSA-3072 CA key, RSA responses cost the
+	 * token more than the issuance itself (docs/ocsp.md).  A token
+	 * without EC keys gets the CA key's type, said in the log. */
 	kg.type = oc->signer_key != 0 ? (enum cairn_key_type)oc->signer_key :
-	    cairn_p11_key_type(ca->key);
+	    CAIRN_KEY_EC_P256;
 	kg.label = label;
-	if ((r = cairn_p11_key_generate(cairn_p11_key_get0_token(ca->key),
-	    &kg, &key)) != 0) {
+	r = cairn_p11_key_generate(cairn_p11_key_get0_token(ca->key), &kg,
+	    &key);
+	if (r != 0 && oc->signer_key == 0 &&
+	    cairn_p11_key_type(ca->key) != CAIRN_KEY_EC_P256) {
+		fprintf(stderr, "cairn-sub: ocsp: the token made no P-256 key "
+		    "for the OCSP signer (%s); using the CA key's type, %s\n",
+		    cairn_errmsg(r), cairn_key_type_name(
+		    cairn_p11_key_type(ca->key)));
+		kg.type = cairn_p11_key_type(ca->key);
+		r = cairn_p11_key_generate(cairn_p11_key_get0_token(ca->key),
+		    &kg, &key);
+	}
+	if (r != 0) {
 		r = cairn_error_prefix(r, "generating the OCSP signer's key in "
 		    "the CA's token: ");
 		goto out;

@@ -40,6 +40,13 @@ struct store {
 	struct job *queue, **qtail;
 	int leading;
 	unsigned long long jobs, commits;
+	/* store_stmt(): statements kept prepared, under `mu` */
+	struct {
+		const char *sql;
+		sqlite3_stmt *q;
+		int busy;
+	} stmts[STORE_STMTS];
+	int nstmts;
 };
 
 /*
@@ -372,8 +379,12 @@ store_reader_open(const char *path)
 void
 store_close(struct store *s)
 {
+	int i;
+
 	if (s == NULL)
 		return;
+	for (i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].q);
 	sqlite3_close_v2(s->db);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->qmu);
@@ -386,6 +397,52 @@ sqlite3 *
 store_db(struct store *s)
 {
 	return s->db;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int i;
+
+	for (i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].sql == sql) {
+			if (s->stmts[i].busy)
+				break;
+			s->stmts[i].busy = 1;
+			return s->stmts[i].q;
+		}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q,
+	    NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return NULL;
+	}
+	/* A statement already in use (the same SQL nested) or a full cache:
+	 * this one is finalized when it is handed back. */
+	if (i == s->nstmts && s->nstmts < STORE_STMTS) {
+		s->stmts[i].sql = sql;
+		s->stmts[i].q = q;
+		s->stmts[i].busy = 1;
+		s->nstmts++;
+	}
+	return q;
+}
+
+void
+store_stmt_done(struct store *s, sqlite3_stmt *q)
+{
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].q == q) {
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+			s->stmts[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(q);
 }
 
 void
@@ -542,8 +599,8 @@ head(struct store *s, struct audit_head *h)
 	h->seq = 0;
 	memset(h->hash, '0', 64);
 	h->hash[64] = '\0';
-	if (sqlite3_prepare_v2(s->db, "SELECT seq, line FROM audit ORDER BY "
-	    "seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	if ((st = store_stmt(s, "SELECT seq, line FROM audit ORDER BY "
+	    "seq DESC LIMIT 1")) == NULL)
 		return store_err(s, "reading the audit log");
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -561,7 +618,7 @@ head(struct store *s, struct audit_head *h)
 	} else if (rc != SQLITE_DONE) {
 		r = store_err(s, "reading the audit log");
 	}
-	sqlite3_finalize(st);
+	store_stmt_done(s, st);
 	return r;
 }
 
@@ -576,13 +633,13 @@ insert_line(struct store *s, const struct audit_head *h, const char *line,
 	/* What a verifier would refuse is never stored. */
 	if ((r = audit_advance(&next, line, strlen(line), pub)) != 0)
 		return cairn_error_prefix(r, "refusing an audit line: ");
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO audit (seq, line) VALUES "
-	    "(?, ?)", -1, &st, NULL) != SQLITE_OK ||
+	if ((st = store_stmt(s, "INSERT INTO audit (seq, line) VALUES "
+	    "(?, ?)")) == NULL ||
 	    sqlite3_bind_int64(st, 1, (sqlite3_int64)next.seq) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 2, line, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		r = store_err(s, "writing the audit log");
-	sqlite3_finalize(st);
+	store_stmt_done(s, st);
 	return r;
 }
 

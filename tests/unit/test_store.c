@@ -352,6 +352,50 @@ test_second_open_keeps_locks(void **state)
 	unlink(path);
 }
 
+/*
+ * store_stmt(): a statement is prepared once and the same one comes back
+ * for the same SQL; handing it back resets it (no read transaction left
+ * open: another connection can checkpoint) and clears its bindings; the
+ * same SQL used again before the first is handed back gets a statement
+ * of its own; and a statement that does not prepare is NULL with the
+ * connection's error.
+ */
+static void
+test_stmt_cache(void **state)
+{
+	static const char sql[] = "SELECT count(*), ?1 FROM accounts";
+	struct store *s = NULL;
+	sqlite3_stmt *a, *b, *c;
+
+	(void)state;
+	assert_int_equal(store_open(path, &s), 0);
+	store_lock(s);
+	assert_non_null(a = store_stmt(s, sql));
+	assert_int_equal(sqlite3_bind_text(a, 1, "x", -1, SQLITE_STATIC), 0);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_true(sqlite3_stmt_busy(a));
+	/* Nested: a statement of its own, finalized when handed back. */
+	assert_non_null(b = store_stmt(s, sql));
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	assert_null(sqlite3_column_text(b, 1));
+	store_stmt_done(s, b);
+	store_stmt_done(s, a);
+	assert_false(sqlite3_stmt_busy(a));
+	/* Again: the same statement, its binding cleared. */
+	assert_ptr_equal(c = store_stmt(s, sql), a);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_null(sqlite3_column_text(c, 1));
+	store_stmt_done(s, c);
+	assert_null(store_stmt(s, "SELECT nonsense FROM nowhere"));
+	assert_non_null(strstr(sqlite3_errmsg(store_db(s)), "no such table"));
+	store_unlock(s);
+	/* Kept statements do not keep the connection from closing. */
+	store_close(s);
+	assert_int_equal(count("SELECT count(*) FROM accounts"), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -361,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_job_constraint),
 		cmocka_unit_test(test_second_open_keeps_locks),
+		cmocka_unit_test(test_stmt_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

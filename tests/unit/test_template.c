@@ -3008,6 +3008,81 @@ test_apply_build(void **state)
 	template_free(t);
 }
 
+/* profile_build() puts the subject's key into the certificate by a path
+ * of its own for EC and RSA keys (set_subject_key): the certificate's
+ * SubjectPublicKeyInfo is byte for byte what the general path (the
+ * provider's encoder) makes, the key from a parsed CSR included, and the
+ * certificate carries the key decoded, as consumers expect. */
+static void
+test_build_key(void **state)
+{
+	EVP_PKEY *keys[] = { p256, p384, rsa2048, rsa3072, ed25519 };
+	struct profile *p;
+	unsigned char *want, *got, *der;
+	const unsigned char *q;
+	X509_PUBKEY *xp;
+	X509_REQ *rq;
+	EVP_PKEY *csr_key;
+	X509 *cert;
+	size_t i;
+	int wl, gl, dl, pass;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		for (pass = 0; pass < 2; pass++) {
+			csr_key = keys[i];
+			rq = NULL;
+			if (pass == 1) {
+				/* The key as d2i of a CSR leaves it. */
+				assert_non_null(rq = X509_REQ_new());
+				assert_int_equal(X509_REQ_set_pubkey(rq,
+				    keys[i]), 1);
+				assert_true(X509_REQ_sign(rq, keys[i],
+				    keys[i] == ed25519 ? NULL :
+				    EVP_sha256()) > 0);
+				der = NULL;
+				assert_true((dl = i2d_X509_REQ(rq, &der)) > 0);
+				X509_REQ_free(rq);
+				q = der;
+				assert_non_null(rq = d2i_X509_REQ(NULL, &q,
+				    dl));
+				OPENSSL_free(der);
+				assert_non_null(csr_key =
+				    X509_REQ_get0_pubkey(rq));
+			}
+			assert_non_null(p = profile_new());
+			assert_non_null(p->subject = X509_NAME_new());
+			assert_int_equal(X509_NAME_add_entry_by_txt(p->subject,
+			    "CN", MBSTRING_ASC,
+			    (const unsigned char *)"k.example.org", -1, -1, 0),
+			    1);
+			p->not_before = 1700000000;
+			p->not_after = 1700086400;
+			p->md = EVP_sha256();
+			cert = NULL;
+			assert_int_equal(profile_build(p, csr_key, NULL, NULL,
+			    &cert), 0);
+			want = got = NULL;
+			xp = NULL;
+			assert_int_equal(X509_PUBKEY_set(&xp, keys[i]), 1);
+			assert_true((wl = i2d_X509_PUBKEY(xp, &want)) > 0);
+			assert_true((gl = i2d_X509_PUBKEY(
+			    X509_get_X509_PUBKEY(cert), &got)) > 0);
+			assert_int_equal(gl, wl);
+			assert_memory_equal(got, want, (size_t)wl);
+			assert_non_null(X509_get0_pubkey(cert));
+			assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(cert),
+			    keys[i]), 1);
+			OPENSSL_free(want);
+			OPENSSL_free(got);
+			X509_PUBKEY_free(xp);
+			X509_free(cert);
+			profile_free(p);
+			X509_REQ_free(rq);
+		}
+	}
+}
+
 /* The shipped Router template, as a SCEP client would use it. */
 static void
 test_apply_router(void **state)
@@ -3149,6 +3224,7 @@ main(void)
 		cmocka_unit_test(test_apply_malformed),
 		cmocka_unit_test(test_apply_profile),
 		cmocka_unit_test(test_apply_build),
+		cmocka_unit_test(test_build_key),
 		cmocka_unit_test(test_apply_router),
 	};
 
