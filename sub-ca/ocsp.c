@@ -126,6 +126,7 @@ struct rec {
 	char signer[33];
 	uint8_t *der;                     /* OPENSSL_malloc'ed */
 	size_t len;
+	int changed;                      /* a status change (write_recs) */
 };
 
 /* An answer for a serial never issued, signed on demand. */
@@ -459,11 +460,18 @@ out:
 /*
  * Write `n` records in one transaction; a 'ca' record only while the
  * certs row still says what it was signed from, and never over a newer
- * one.  *gen receives the generation written, *changed the rows.
+ * one.  *gen receives the generation written, *changed the rows.  `lazy`:
+ * commit without an fsync of its own (store_commit_lazy), for responses
+ * to new certificates and renewed ones (flush() of a queue without a
+ * status change): an OS crash that loses them loses nothing a pass does
+ * not sign again, and no status goes backwards.  A status change
+ * (ocsp_cert_changed: revoked, released from hold) and the passes stay
+ * durable: a separate responder reading the store must never find an
+ * older status after a crash.
  */
 static int
 write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
-    size_t *changed)
+    size_t *changed, int lazy)
 {
 	sqlite3_stmt *g = NULL, *qc = NULL, *qr = NULL;
 	size_t i;
@@ -538,7 +546,7 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 	store_stmt_done(st, g);
 	store_stmt_done(st, qc);
 	store_stmt_done(st, qr);
-	return store_commit(st);
+	return lazy ? store_commit_lazy(st) : store_commit(st);
 fail:
 	store_stmt_done(st, g);
 	store_stmt_done(st, qc);
@@ -554,7 +562,7 @@ flush(struct ocsp *o)
 	struct rec *q;
 	size_t n, i, changed;
 	long long gen = 0;
-	int r;
+	int r, lazy;
 
 	pthread_mutex_lock(&o->mu);
 	q = o->q;
@@ -564,7 +572,10 @@ flush(struct ocsp *o)
 	pthread_mutex_unlock(&o->mu);
 	if (n == 0)
 		return 0;
-	r = write_recs(o->st, q, n, &gen, &changed);
+	for (i = 0, lazy = 1; i < n; i++)
+		if (q[i].changed)
+			lazy = 0;
+	r = write_recs(o->st, q, n, &gen, &changed, lazy);
 	if (r == 0) {
 		pthread_mutex_lock(&o->mu);
 		o->own_gens[o->nown++ % OWN_GENS] = gen;
@@ -638,10 +649,10 @@ poll_store(struct ocsp *o)
 	seen = max = o->gen_seen;
 	pthread_mutex_unlock(&o->mu);
 	store_lock(o->st);
-	if (sqlite3_prepare_v2(store_db(o->st), "SELECT issuer, serial, alg, "
+	if ((q = store_stmt(o->st, "SELECT issuer, serial, alg, "
 	    "status, revoked_at, coalesce(reason, -1), this_update, "
 	    "next_update, der, gen FROM ocsp_responses WHERE gen > ? ORDER "
-	    "BY gen", -1, &q, NULL) != SQLITE_OK ||
+	    "BY gen")) == NULL ||
 	    sqlite3_bind_int64(q, 1, seen) != SQLITE_OK) {
 		r = store_err(o->st, "reading OCSP responses");
 		goto out;
@@ -677,7 +688,7 @@ poll_store(struct ocsp *o)
 	if (rc != SQLITE_DONE)
 		r = store_err(o->st, "reading OCSP responses");
 out:
-	sqlite3_finalize(q);
+	store_stmt_done(o->st, q);
 	store_unlock(o->st);
 	pthread_mutex_lock(&o->mu);
 	if (max > o->gen_seen)
@@ -835,7 +846,7 @@ root_scan(struct ocsp *o)
 	}
 	closedir(d);
 	if (o->sign)
-		r = write_recs(o->st, recs, n, &gen, &changed);
+		r = write_recs(o->st, recs, n, &gen, &changed, 0);
 	for (i = 0; i < n; i++)
 		rec_clear(&recs[i]);
 	return r;
@@ -952,7 +963,8 @@ pass(struct ocsp *o, size_t *total)
 			    &recs[2 * i], NULL)) != 0)
 				break;
 		if (r == 0) {
-			r = write_recs(o->st, recs, 2 * n, &gen, &changed);
+			r = write_recs(o->st, recs, 2 * n, &gen,
+			    &changed, 0);
 			if (r == 0) {
 				pthread_mutex_lock(&o->mu);
 				o->own_gens[o->nown++ % OWN_GENS] = gen;
@@ -1344,8 +1356,10 @@ ocsp_cert_changed(struct ca *ca, const char *serial)
 		if ((sg = get_signer(o)) == NULL)
 			goto out;       /* the first pass will sign it */
 		if ((r = sign_cert(o, ca, ca->store, sg, serial, recs,
-		    NULL)) == 0)
+		    NULL)) == 0) {
+			recs[0].changed = recs[1].changed = 1;
 			enqueue(o, recs, 2);
+		}
 	} else if (ca->signer != NULL) {
 		/* An admin command: sign with the current signer, if the
 		 * daemon made one, straight into the store. */
@@ -1354,7 +1368,8 @@ ocsp_cert_changed(struct ca *ca, const char *serial)
 			goto out;
 		if ((r = sign_cert(NULL, ca, ca->store, sg, serial,
 		    recs, NULL)) == 0) {
-			r = write_recs(ca->store, recs, 2, &gen, &changed);
+			r = write_recs(ca->store, recs, 2, &gen,
+			    &changed, 0);
 			rec_clear(&recs[0]);
 			rec_clear(&recs[1]);
 		}

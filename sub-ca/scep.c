@@ -465,10 +465,9 @@ tx_record(void *arg, struct ca *ca, long long request_id)
 	    (r = scep_challenge_spend(ca, rc->grant, request_id)) != 0)
 		return r;
 	r = 0;
-	if (sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO "
+	if ((st = store_stmt(ca->store, "INSERT INTO "
 	    "scep_transactions (tid, kind, csr_sha256, signer_sha256, "
-	    "request_id, created) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
-	    SQLITE_OK ||
+	    "request_id, created) VALUES (?, ?, ?, ?, ?, ?)")) == NULL ||
 	    sqlite3_bind_text(st, 1, rc->tid, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int(st, 2, rc->kind) ||
 	    sqlite3_bind_text(st, 3, rc->csr_hash, -1, SQLITE_STATIC) ||
@@ -477,7 +476,7 @@ tx_record(void *arg, struct ca *ca, long long request_id)
 	    sqlite3_bind_int64(st, 6, store_now()) ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		r = store_err(ca->store, "recording the SCEP transaction");
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	return r;
 }
 

@@ -695,14 +695,14 @@ scep_challenge_spend(struct ca *ca, const struct scep_grant *g,
 	json_t *o = NULL;
 	char hex[65];
 	long long now = store_now();
-	int r = 0, rc;
+	int r = 0;
 
 	if (g->challenge_id != 0) {
-		rc = sqlite3_prepare_v2(store_db(ca->store), "UPDATE "
+		st = store_stmt(ca->store, "UPDATE "
 		    "scep_challenges SET used_at = ?, request_id = ? WHERE id "
 		    "= ? AND used_at IS NULL AND revoked_at IS NULL AND "
-		    "expires > ?", -1, &st, NULL);
-		if (rc != SQLITE_OK || sqlite3_bind_int64(st, 1, now) ||
+		    "expires > ?");
+		if (st == NULL || sqlite3_bind_int64(st, 1, now) ||
 		    sqlite3_bind_int64(st, 2, request_id) ||
 		    sqlite3_bind_int64(st, 3, g->challenge_id) ||
 		    sqlite3_bind_int64(st, 4, now) ||
@@ -718,11 +718,11 @@ scep_challenge_spend(struct ca *ca, const struct scep_grant *g,
 		}
 	} else {
 		cairn_hex(hex, g->hash, 32, 0);
-		rc = sqlite3_prepare_v2(store_db(ca->store), "INSERT INTO "
+		st = store_stmt(ca->store, "INSERT INTO "
 		    "scep_challenges (hash, template, created, created_by, "
 		    "expires, used_at, request_id) VALUES (?, ?, ?, 'webhook', "
-		    "?, ?, ?)", -1, &st, NULL);
-		if (rc != SQLITE_OK ||
+		    "?, ?, ?)");
+		if (st == NULL ||
 		    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC) ||
 		    sqlite3_bind_text(st, 2, g->template_name, -1,
 			SQLITE_STATIC) ||
@@ -754,7 +754,7 @@ scep_challenge_spend(struct ca *ca, const struct scep_grant *g,
 	else
 		r = store_audit(ca->store, o);
 out:
-	sqlite3_finalize(st);
+	store_stmt_done(ca->store, st);
 	json_decref(o);
 	return r;
 }

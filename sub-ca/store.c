@@ -47,6 +47,7 @@ struct store {
 		int busy;
 	} stmts[STORE_STMTS];
 	int nstmts;
+	int not_full;   /* store_commit_lazy() could not restore FULL */
 };
 
 /*
@@ -463,6 +464,15 @@ store_begin(struct store *s)
 	int r;
 
 	pthread_mutex_lock(&s->mu);
+	if (s->not_full) {
+		if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL,
+		    NULL, NULL) != SQLITE_OK) {
+			r = store_err(s, "restoring synchronous = FULL");
+			pthread_mutex_unlock(&s->mu);
+			return r;
+		}
+		s->not_full = 0;
+	}
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
 	    SQLITE_OK)
 		return 0;
@@ -483,6 +493,25 @@ store_commit(struct store *s)
 		r = store_err(s, "committing");
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int
+store_commit_lazy(struct store *s)
+{
+	int r = 0;
+
+	/* The WAL frames are written but not synced: the next commit's
+	 * fsync (of the same WAL file) takes them down with its own. */
+	sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		r = store_err(s, "committing");
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		s->not_full = 1;
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }

@@ -396,6 +396,34 @@ test_stmt_cache(void **state)
 	unlink(path);
 }
 
+/* store_commit_lazy(): what it commits is there for other connections,
+ * and the connection is back at synchronous = FULL (2) afterwards, so the
+ * next commit is durable and syncs the lazy one with it. */
+static void
+test_commit_lazy(void **state)
+{
+	struct store *s = NULL;
+	sqlite3_stmt *q;
+
+	(void)state;
+	assert_int_equal(store_open(path, &s), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(sqlite3_exec(store_db(s), "INSERT INTO accounts "
+	    "(name, created) VALUES ('lazy', 1)", NULL, NULL, NULL), 0);
+	assert_int_equal(store_commit_lazy(s), 0);
+	assert_int_equal(count("SELECT count(*) FROM accounts"), 1);
+	store_lock(s);
+	assert_non_null(q = store_stmt(s, "PRAGMA synchronous"));
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	store_stmt_done(s, q);
+	store_unlock(s);
+	assert_int_equal(store_run(s, dup_job, NULL), 0);
+	store_close(s);
+	assert_int_equal(count("SELECT count(*) FROM accounts"), 2);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -406,6 +434,7 @@ main(void)
 		cmocka_unit_test(test_job_constraint),
 		cmocka_unit_test(test_second_open_keeps_locks),
 		cmocka_unit_test(test_stmt_cache),
+		cmocka_unit_test(test_commit_lazy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
