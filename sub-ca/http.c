@@ -380,22 +380,33 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return q;
 }
 
+/* The response's extra headers (each malloc()ed, see http.h). */
+static void
+headers_free(struct http_response *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_headers &&
+	    i < sizeof(r->headers) / sizeof(r->headers[0]); i++) {
+		free(r->headers[i]);
+		r->headers[i] = NULL;
+	}
+	r->n_headers = 0;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **ctx,
     enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct req *q = *ctx;
-	size_t i;
 
 	if (q == NULL)
 		return;
 	*ctx = NULL;
 	/* A response filled but never sent (the connection died). */
 	free(q->resp.body);
-	for (i = 0; i < q->resp.n_headers &&
-	    i < sizeof(q->resp.headers) / sizeof(q->resp.headers[0]); i++)
-		free(q->resp.headers[i]);
+	headers_free(&q->resp);
 	free(q->target);
 	free(q->body);
 	free(q->qkv);
@@ -529,8 +540,7 @@ finish(struct req *q, struct MHD_Connection *c)
 		    resp.body != NULL ? resp.body : (void *)empty_body,
 		    resp.body_len, resp.body != NULL ? MHD_RESPMEM_MUST_FREE :
 		    MHD_RESPMEM_PERSISTENT, resp.headers, resp.n_headers);
-	for (i = 0; i < resp.n_headers; i++)
-		free(resp.headers[i]);
+	headers_free(&resp);
 	return ret;
 }
 
