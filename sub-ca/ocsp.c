@@ -1187,7 +1187,7 @@ presign(void *arg)
 		pthread_mutex_lock(&o->mu);
 	}
 	pthread_mutex_unlock(&o->mu);
-	sqlite3_close(db);
+	store_reader_close(db);
 	return NULL;
 }
 

@@ -54,7 +54,7 @@ static int rdb_ok;
 static void
 rdb_close(void *db)
 {
-	sqlite3_close(db);
+	store_reader_close(db);
 }
 
 static void
@@ -76,7 +76,7 @@ rdb_get(struct scep *s)
 		return db;
 	if ((db = store_reader_open(s->ca->cfg.store)) != NULL &&
 	    pthread_setspecific(rdb_key, db) != 0) {
-		sqlite3_close(db);
+		store_reader_close(db);
 		return NULL;
 	}
 	return db;
@@ -101,6 +101,23 @@ rd_end(struct scep *s, sqlite3 *db)
 		store_unlock(s->ca->store);
 }
 
+/* A kept statement for `sql` on `db` (from rd_begin), and its return. */
+static sqlite3_stmt *
+rd_stmt(struct scep *s, sqlite3 *db, const char *sql)
+{
+	return db == store_db(s->ca->store) ? store_stmt(s->ca->store, sql) :
+	    store_reader_stmt(db, sql);
+}
+
+static void
+rd_done(struct scep *s, sqlite3 *db, sqlite3_stmt *q)
+{
+	if (db == store_db(s->ca->store))
+		store_stmt_done(s->ca->store, q);
+	else
+		store_reader_stmt_done(q);
+}
+
 static int
 rd_err(sqlite3 *db, const char *what)
 {
@@ -112,7 +129,7 @@ scep_rdb_release(void)
 	sqlite3 *db;
 
 	if (rdb_ok && (db = pthread_getspecific(rdb_key)) != NULL) {
-		sqlite3_close(db);
+		store_reader_close(db);
 		pthread_setspecific(rdb_key, NULL);
 	}
 }
@@ -266,14 +283,20 @@ csr_hash(X509_REQ *csr, char out[65])
 	return 0;
 }
 
+/* SHA-256 of the signer certificate's SubjectPublicKeyInfo as the
+ * certificate has it: the same bytes i2d_PUBKEY() would make of the key,
+ * without OpenSSL 3's encoder (1.4% of a SCEP enrollment's CPU). */
 static int
 key_hash(X509 *x, char out[65])
 {
-	uint8_t md[32];
+	unsigned char *der = NULL;
+	int len;
 
-	if (cairn_spki_sha256(X509_get0_pubkey(x), md) != 0)
-		return CAIRN_E_CRYPTO;
-	cairn_hex(out, md, 32, 0);
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
+		return cairn_error_crypto(CAIRN_E_CRYPTO, "encoding the "
+		    "signer's public key");
+	cairn_sha256_hex(der, (size_t)len, out);
+	OPENSSL_free(der);
 	return 0;
 }
 
@@ -289,9 +312,9 @@ cert_by_serial(struct scep *s, const char *serial, X509 **out,
 
 	*out = NULL;
 	*revoked = 0;
-	if (sqlite3_prepare_v2(db, "SELECT der, "
+	if ((st = rd_stmt(s, db, "SELECT der, "
 	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
-	    "'issued'", -1, &st, NULL) != SQLITE_OK ||
+	    "'issued'")) == NULL ||
 	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = rd_err(db, "reading certificates");
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -303,7 +326,7 @@ cert_by_serial(struct scep *s, const char *serial, X509 **out,
 	} else if (rc != SQLITE_DONE) {
 		r = rd_err(db, "reading certificates");
 	}
-	sqlite3_finalize(st);
+	rd_done(s, db, st);
 	rd_end(s, db);
 	return r;
 }
@@ -324,9 +347,9 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 	sqlite3 *db = rd_begin(s);
 
 	memset(rs, 0, sizeof(*rs));
-	if (sqlite3_prepare_v2(db, "SELECT status, "
+	if ((st = rd_stmt(s, db, "SELECT status, "
 	    "coalesce(serial, ''), coalesce(note, '') FROM requests WHERE id "
-	    "= ?", -1, &st, NULL) != SQLITE_OK ||
+	    "= ?")) == NULL ||
 	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		r = rd_err(db, "reading the request");
@@ -338,7 +361,7 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 		snprintf(rs->note, sizeof(rs->note), "%s",
 		    (const char *)sqlite3_column_text(st, 2));
 	}
-	sqlite3_finalize(st);
+	rd_done(s, db, st);
 	rd_end(s, db);
 	return r;
 }
@@ -396,14 +419,12 @@ tx_find(struct scep *s, const char *tid, int kind, const char *csr,
 	sqlite3 *db = rd_begin(s);
 
 	*id = 0;
-	rc = csr != NULL ? sqlite3_prepare_v2(db, "SELECT "
-	    "request_id FROM scep_transactions WHERE tid = ? AND "
-	    "signer_sha256 = ? AND kind = ? AND csr_sha256 = ? ORDER BY id "
-	    "DESC LIMIT 1", -1, &st, NULL) :
-	    sqlite3_prepare_v2(db, "SELECT request_id "
-	    "FROM scep_transactions WHERE tid = ? AND signer_sha256 = ? ORDER "
-	    "BY id DESC LIMIT 1", -1, &st, NULL);
-	if (rc != SQLITE_OK ||
+	st = csr != NULL ? rd_stmt(s, db, "SELECT request_id FROM "
+	    "scep_transactions WHERE tid = ? AND signer_sha256 = ? AND kind = "
+	    "? AND csr_sha256 = ? ORDER BY id DESC LIMIT 1") :
+	    rd_stmt(s, db, "SELECT request_id FROM scep_transactions WHERE "
+	    "tid = ? AND signer_sha256 = ? ORDER BY id DESC LIMIT 1");
+	if (st == NULL ||
 	    sqlite3_bind_text(st, 1, tid, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, signer, -1, SQLITE_STATIC) ||
 	    (csr != NULL && (sqlite3_bind_int(st, 3, kind) ||
@@ -414,7 +435,7 @@ tx_find(struct scep *s, const char *tid, int kind, const char *csr,
 	} else if (rc != SQLITE_DONE) {
 		r = rd_err(db, "reading SCEP transactions");
 	}
-	sqlite3_finalize(st);
+	rd_done(s, db, st);
 	rd_end(s, db);
 	return r;
 }

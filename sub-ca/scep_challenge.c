@@ -592,6 +592,10 @@ subject_matches(const char *pattern, X509_NAME *n, char **text)
 	return *text != NULL && fnmatch(pattern, *text, 0) == 0;
 }
 
+static const char check_sql[] = "SELECT id, template, subject, expires, "
+    "coalesce(used_at, 0), coalesce(revoked_at, 0), coalesce(request_id, "
+    "0), created_by = 'webhook' FROM scep_challenges WHERE hash = ?";
+
 int
 scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
     sqlite3 *rdb, const char *challenge, X509_REQ *csr, const char *tid,
@@ -612,10 +616,9 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 	hash_secret(challenge, g->hash, hex);
 	if (rdb == NULL)
 		store_lock(ca->store);
-	if (sqlite3_prepare_v2(db, "SELECT id, template, "
-	    "subject, expires, coalesce(used_at, 0), coalesce(revoked_at, 0), "
-	    "coalesce(request_id, 0), created_by = 'webhook' FROM "
-	    "scep_challenges WHERE hash = ?", -1, &st, NULL) != SQLITE_OK ||
+	st = rdb != NULL ? store_reader_stmt(rdb, check_sql) :
+	    store_stmt(ca->store, check_sql);
+	if (st == NULL ||
 	    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = cairn_error(CAIRN_E_STORE, "reading challenges: %s",
 		    sqlite3_errmsg(db));
@@ -636,7 +639,10 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 		r = cairn_error(CAIRN_E_STORE, "reading challenges: %s",
 		    sqlite3_errmsg(db));
 	}
-	sqlite3_finalize(st);
+	if (rdb != NULL)
+		store_reader_stmt_done(st);
+	else
+		store_stmt_done(ca->store, st);
 	if (rdb == NULL)
 		store_unlock(ca->store);
 	if (r != 0)

@@ -377,6 +377,78 @@ store_reader_open(const char *path)
 	return db;
 }
 
+/* Kept statements of the reader connections this thread uses (each
+ * reader belongs to one thread: store_reader_open). */
+static __thread struct {
+	sqlite3 *db;
+	const char *sql;
+	sqlite3_stmt *q;
+	int busy;
+} rstmts[STORE_STMTS];
+static __thread int nrstmts;
+
+sqlite3_stmt *
+store_reader_stmt(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int i;
+
+	for (i = 0; i < nrstmts; i++)
+		if (rstmts[i].db == db && rstmts[i].sql == sql) {
+			if (rstmts[i].busy)
+				break;
+			rstmts[i].busy = 1;
+			return rstmts[i].q;
+		}
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q,
+	    NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return NULL;
+	}
+	if (i == nrstmts && nrstmts < STORE_STMTS) {
+		rstmts[i].db = db;
+		rstmts[i].sql = sql;
+		rstmts[i].q = q;
+		rstmts[i].busy = 1;
+		nrstmts++;
+	}
+	return q;
+}
+
+void
+store_reader_stmt_done(sqlite3_stmt *q)
+{
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < nrstmts; i++)
+		if (rstmts[i].q == q) {
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+			rstmts[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(q);
+}
+
+void
+store_reader_close(sqlite3 *db)
+{
+	int i, j;
+
+	if (db == NULL)
+		return;
+	for (i = j = 0; i < nrstmts; i++) {
+		if (rstmts[i].db == db)
+			sqlite3_finalize(rstmts[i].q);
+		else
+			rstmts[j++] = rstmts[i];
+	}
+	nrstmts = j;
+	sqlite3_close(db);
+}
+
 void
 store_close(struct store *s)
 {
@@ -458,10 +530,26 @@ store_unlock(struct store *s)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* sqlite3_exec() of a statement without results, kept prepared (the
+ * transaction statements each issuance runs several times). */
+static int
+kept_exec(struct store *s, const char *sql)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((q = store_stmt(s, sql)) == NULL)
+		return sqlite3_errcode(s->db) != SQLITE_OK ?
+		    sqlite3_errcode(s->db) : SQLITE_ERROR;
+	rc = sqlite3_step(q);
+	store_stmt_done(s, q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 int
 store_begin(struct store *s)
 {
-	int r;
+	int r, rc;
 
 	pthread_mutex_lock(&s->mu);
 	if (s->not_full) {
@@ -473,10 +561,9 @@ store_begin(struct store *s)
 		}
 		s->not_full = 0;
 	}
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-	    SQLITE_OK)
+	if ((rc = kept_exec(s, "BEGIN IMMEDIATE")) == SQLITE_OK)
 		return 0;
-	r = sqlite3_errcode(s->db) == SQLITE_BUSY ?
+	r = (rc & 0xff) == SQLITE_BUSY ?
 	    cairn_error(CAIRN_E_STORE, "the store is busy (another process "
 		"holds its write lock for more than 10 s); try again") :
 	    store_err(s, "starting a transaction");
@@ -489,7 +576,7 @@ store_commit(struct store *s)
 {
 	int r = 0;
 
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (kept_exec(s, "COMMIT") != SQLITE_OK) {
 		r = store_err(s, "committing");
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -528,14 +615,12 @@ static void
 run_job(struct store *s, struct job *j)
 {
 	cairn_error_clear();
-	if (sqlite3_exec(s->db, "SAVEPOINT job", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	if (kept_exec(s, "SAVEPOINT job") != SQLITE_OK) {
 		j->r = store_err(s, "starting a savepoint");
 	} else if ((j->r = j->fn(s, j->arg)) != 0) {
 		sqlite3_exec(s->db, "ROLLBACK TO job", NULL, NULL, NULL);
 		sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL);
-	} else if (sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	} else if (kept_exec(s, "RELEASE job") != SQLITE_OK) {
 		j->r = store_err(s, "releasing a savepoint");
 		sqlite3_exec(s->db, "ROLLBACK TO job", NULL, NULL, NULL);
 		sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL);

@@ -45,10 +45,16 @@ void store_close(struct store *s);
  * store_reader_open: a read-only connection of the caller's own to the
  * store at `path` (already opened and migrated by store_open), for a
  * thread that reads without the store's mutex (WAL readers never wait for
- * the writer).  sqlite3_close() it.  NULL when it cannot be had: read
- * through the store under store_lock() instead.
+ * the writer).  One thread uses it, and closes it with
+ * store_reader_close().  NULL when it cannot be had: read through the
+ * store under store_lock() instead.
+ * store_reader_stmt / store_reader_stmt_done: as store_stmt() and
+ * store_stmt_done(), for such a connection, on its thread.
  */
 sqlite3 *store_reader_open(const char *path);
+sqlite3_stmt *store_reader_stmt(sqlite3 *db, const char *sql);
+void store_reader_stmt_done(sqlite3_stmt *q);
+void store_reader_close(sqlite3 *db);
 
 /* store_db: the connection, for modules that keep their own SQL; use it
  * only between store_begin() and store_commit()/store_rollback(), or under
