@@ -461,7 +461,7 @@ out:
  * Write `n` records in one transaction; a 'ca' record only while the
  * certs row still says what it was signed from, and never over a newer
  * one.  *gen receives the generation written, *changed the rows.  `lazy`:
- * commit without an fsync of its own (store_commit_lazy), for responses
+ * commit without an fsync of its own (store_begin_lazy), for responses
  * to new certificates and renewed ones (flush() of a queue without a
  * status change): an OS crash that loses them loses nothing a pass does
  * not sign again, and no status goes backwards.  A status change
@@ -480,7 +480,7 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 	*changed = 0;
 	if (n == 0)
 		return 0;
-	if ((r = store_begin(st)) != 0)
+	if ((r = lazy ? store_begin_lazy(st) : store_begin(st)) != 0)
 		return r;
 	if ((g = store_stmt(st, "SELECT coalesce(max(gen), 0) + "
 	    "1 FROM ocsp_responses")) == NULL ||
@@ -546,7 +546,7 @@ write_recs(struct store *st, struct rec *recs, size_t n, long long *gen,
 	store_stmt_done(st, g);
 	store_stmt_done(st, qc);
 	store_stmt_done(st, qr);
-	return lazy ? store_commit_lazy(st) : store_commit(st);
+	return store_commit(st);
 fail:
 	store_stmt_done(st, g);
 	store_stmt_done(st, qc);

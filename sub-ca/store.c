@@ -47,7 +47,7 @@ struct store {
 		int busy;
 	} stmts[STORE_STMTS];
 	int nstmts;
-	int not_full;   /* store_commit_lazy() could not restore FULL */
+	int not_full;   /* synchronous is NORMAL (store_begin_lazy) */
 };
 
 /*
@@ -546,29 +546,56 @@ kept_exec(struct store *s, const char *sql)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-int
-store_begin(struct store *s)
+/* synchronous = FULL again after a lazy transaction (store_begin_lazy),
+ * outside any transaction: SQLite takes the setting when a transaction
+ * begins, not when it commits. */
+static int
+restore_full(struct store *s)
+{
+	if (!s->not_full)
+		return 0;
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		return store_err(s, "restoring synchronous = FULL");
+	s->not_full = 0;
+	return 0;
+}
+
+static int
+begin(struct store *s, int lazy)
 {
 	int r, rc;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->not_full) {
-		if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL,
-		    NULL, NULL) != SQLITE_OK) {
-			r = store_err(s, "restoring synchronous = FULL");
-			pthread_mutex_unlock(&s->mu);
-			return r;
-		}
-		s->not_full = 0;
+	if ((r = restore_full(s)) != 0) {
+		pthread_mutex_unlock(&s->mu);
+		return r;
 	}
+	/* Lazy, or durable if the setting will not take. */
+	if (lazy && sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL,
+	    NULL, NULL) == SQLITE_OK)
+		s->not_full = 1;
 	if ((rc = kept_exec(s, "BEGIN IMMEDIATE")) == SQLITE_OK)
 		return 0;
 	r = (rc & 0xff) == SQLITE_BUSY ?
 	    cairn_error(CAIRN_E_STORE, "the store is busy (another process "
 		"holds its write lock for more than 10 s); try again") :
 	    store_err(s, "starting a transaction");
+	restore_full(s);
 	pthread_mutex_unlock(&s->mu);
 	return r;
+}
+
+int
+store_begin(struct store *s)
+{
+	return begin(s, 0);
+}
+
+int
+store_begin_lazy(struct store *s)
+{
+	return begin(s, 1);
 }
 
 int
@@ -580,25 +607,7 @@ store_commit(struct store *s)
 		r = store_err(s, "committing");
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
-int
-store_commit_lazy(struct store *s)
-{
-	int r = 0;
-
-	/* The WAL frames are written but not synced: the next commit's
-	 * fsync (of the same WAL file) takes them down with its own. */
-	sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		r = store_err(s, "committing");
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL,
-	    NULL) != SQLITE_OK)
-		s->not_full = 1;
+	restore_full(s);        /* or the next begin() does */
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -607,6 +616,7 @@ void
 store_rollback(struct store *s)
 {
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	restore_full(s);
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -89,14 +89,14 @@ void store_unlock(struct store *s);
  */
 int store_begin(struct store *s);
 /*
- * store_commit_lazy: COMMIT without an fsync of its own (synchronous =
- * NORMAL for this one commit, FULL again after), for data that can be
- * made again and needs no durability of its own: the OCSP responses the
- * pre-signer writes, which the next pass signs again if a crash loses
+ * store_begin_lazy: as store_begin(), for a transaction whose commit
+ * needs no fsync of its own (synchronous = NORMAL for it, FULL again
+ * after): data that can be made again, such as the OCSP responses the
+ * pre-signer writes, which the next pass signs again if an OS crash loses
  * them.  The next durable commit syncs them too (one WAL file).  If FULL
  * cannot be restored, the next store_begin() restores it or fails.
  */
-int store_commit_lazy(struct store *s);
+int store_begin_lazy(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
