@@ -30,6 +30,80 @@ struct job {
 	struct job *next;
 };
 
+/* Statements kept prepared, found by connection and by the address of
+ * their SQL (see store_stmt()); one user at a time (a lock or a thread). */
+struct stmt_cache {
+	struct {
+		sqlite3 *db;
+		const char *sql;
+		sqlite3_stmt *q;
+		int busy;
+	} e[STORE_STMTS];
+	int n;
+};
+
+static sqlite3_stmt *
+cache_get(struct stmt_cache *c, sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].db == db && c->e[i].sql == sql) {
+			if (c->e[i].busy)
+				break;
+			c->e[i].busy = 1;
+			return c->e[i].q;
+		}
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q,
+	    NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return NULL;
+	}
+	/* A statement already in use (the same SQL nested) or a full cache:
+	 * this one is finalized when it is handed back. */
+	if (i == c->n && c->n < STORE_STMTS) {
+		c->e[i].db = db;
+		c->e[i].sql = sql;
+		c->e[i].q = q;
+		c->e[i].busy = 1;
+		c->n++;
+	}
+	return q;
+}
+
+static void
+cache_put(struct stmt_cache *c, sqlite3_stmt *q)
+{
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].q == q) {
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+			c->e[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(q);
+}
+
+/* Finalize what is kept for `db` (before it closes). */
+static void
+cache_drop(struct stmt_cache *c, sqlite3 *db)
+{
+	int i, j;
+
+	for (i = j = 0; i < c->n; i++) {
+		if (c->e[i].db == db)
+			sqlite3_finalize(c->e[i].q);
+		else
+			c->e[j++] = c->e[i];
+	}
+	c->n = j;
+}
+
 struct store {
 	sqlite3 *db;
 	pthread_mutex_t mu;
@@ -40,13 +114,7 @@ struct store {
 	struct job *queue, **qtail;
 	int leading;
 	unsigned long long jobs, commits;
-	/* store_stmt(): statements kept prepared, under `mu` */
-	struct {
-		const char *sql;
-		sqlite3_stmt *q;
-		int busy;
-	} stmts[STORE_STMTS];
-	int nstmts;
+	struct stmt_cache stmts;        /* store_stmt(), under `mu` */
 	int not_full;   /* synchronous is NORMAL (store_begin_lazy) */
 };
 
@@ -379,85 +447,35 @@ store_reader_open(const char *path)
 
 /* Kept statements of the reader connections this thread uses (each
  * reader belongs to one thread: store_reader_open). */
-static __thread struct {
-	sqlite3 *db;
-	const char *sql;
-	sqlite3_stmt *q;
-	int busy;
-} rstmts[STORE_STMTS];
-static __thread int nrstmts;
+static __thread struct stmt_cache rstmts;
 
 sqlite3_stmt *
 store_reader_stmt(sqlite3 *db, const char *sql)
 {
-	sqlite3_stmt *q = NULL;
-	int i;
-
-	for (i = 0; i < nrstmts; i++)
-		if (rstmts[i].db == db && rstmts[i].sql == sql) {
-			if (rstmts[i].busy)
-				break;
-			rstmts[i].busy = 1;
-			return rstmts[i].q;
-		}
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q,
-	    NULL) != SQLITE_OK) {
-		sqlite3_finalize(q);
-		return NULL;
-	}
-	if (i == nrstmts && nrstmts < STORE_STMTS) {
-		rstmts[i].db = db;
-		rstmts[i].sql = sql;
-		rstmts[i].q = q;
-		rstmts[i].busy = 1;
-		nrstmts++;
-	}
-	return q;
+	return cache_get(&rstmts, db, sql);
 }
 
 void
 store_reader_stmt_done(sqlite3_stmt *q)
 {
-	int i;
-
-	if (q == NULL)
-		return;
-	for (i = 0; i < nrstmts; i++)
-		if (rstmts[i].q == q) {
-			sqlite3_reset(q);
-			sqlite3_clear_bindings(q);
-			rstmts[i].busy = 0;
-			return;
-		}
-	sqlite3_finalize(q);
+	cache_put(&rstmts, q);
 }
 
 void
 store_reader_close(sqlite3 *db)
 {
-	int i, j;
-
 	if (db == NULL)
 		return;
-	for (i = j = 0; i < nrstmts; i++) {
-		if (rstmts[i].db == db)
-			sqlite3_finalize(rstmts[i].q);
-		else
-			rstmts[j++] = rstmts[i];
-	}
-	nrstmts = j;
+	cache_drop(&rstmts, db);
 	sqlite3_close(db);
 }
 
 void
 store_close(struct store *s)
 {
-	int i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nstmts; i++)
-		sqlite3_finalize(s->stmts[i].q);
+	cache_drop(&s->stmts, s->db);
 	sqlite3_close_v2(s->db);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->qmu);
@@ -475,47 +493,13 @@ store_db(struct store *s)
 sqlite3_stmt *
 store_stmt(struct store *s, const char *sql)
 {
-	sqlite3_stmt *q = NULL;
-	int i;
-
-	for (i = 0; i < s->nstmts; i++)
-		if (s->stmts[i].sql == sql) {
-			if (s->stmts[i].busy)
-				break;
-			s->stmts[i].busy = 1;
-			return s->stmts[i].q;
-		}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q,
-	    NULL) != SQLITE_OK) {
-		sqlite3_finalize(q);
-		return NULL;
-	}
-	/* A statement already in use (the same SQL nested) or a full cache:
-	 * this one is finalized when it is handed back. */
-	if (i == s->nstmts && s->nstmts < STORE_STMTS) {
-		s->stmts[i].sql = sql;
-		s->stmts[i].q = q;
-		s->stmts[i].busy = 1;
-		s->nstmts++;
-	}
-	return q;
+	return cache_get(&s->stmts, s->db, sql);
 }
 
 void
 store_stmt_done(struct store *s, sqlite3_stmt *q)
 {
-	int i;
-
-	if (q == NULL)
-		return;
-	for (i = 0; i < s->nstmts; i++)
-		if (s->stmts[i].q == q) {
-			sqlite3_reset(q);
-			sqlite3_clear_bindings(q);
-			s->stmts[i].busy = 0;
-			return;
-		}
-	sqlite3_finalize(q);
+	cache_put(&s->stmts, q);
 }
 
 void
