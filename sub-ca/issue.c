@@ -249,8 +249,8 @@ issued_job(struct store *s, void *arg)
 	json_t *o = NULL;
 	int r;
 
-	if ((st = store_stmt(s, "UPDATE certs SET status "
-	    "= 'issued', der = ? WHERE serial = ? AND status = 'intended'")) == NULL ||
+	if ((st = store_stmt(s, "UPDATE certs SET status = 'issued', der = ? "
+	    "WHERE serial = ? AND status = 'intended'")) == NULL ||
 	    sqlite3_bind_blob(st, 1, rc->bytes, (int)rc->len, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, rc->serial, -1, SQLITE_STATIC) ||
 	    sqlite3_step(st) != SQLITE_DONE ||

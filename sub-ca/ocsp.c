@@ -462,9 +462,10 @@ out:
  * certs row still says what it was signed from, and never over a newer
  * one.  *gen receives the generation written, *changed the rows.  `lazy`:
  * commit without an fsync of its own (store_begin_lazy), for responses
- * to new certificates and renewed ones (flush() of a queue without a
- * status change): an OS crash that loses them loses nothing a pass does
- * not sign again, and no status goes backwards.  A status change
+ * to certificates the store had none for (flush() of a queue without a
+ * status change: the pre-signer's and the on-demand ones): an OS crash
+ * that loses them loses nothing a pass does not sign again, and no
+ * status goes backwards.  A status change
  * (ocsp_cert_changed: revoked, released from hold) and the passes stay
  * durable: a separate responder reading the store must never find an
  * older status after a crash.

@@ -101,23 +101,6 @@ rd_end(struct scep *s, sqlite3 *db)
 		store_unlock(s->ca->store);
 }
 
-/* A kept statement for `sql` on `db` (from rd_begin), and its return. */
-static sqlite3_stmt *
-rd_stmt(struct scep *s, sqlite3 *db, const char *sql)
-{
-	return db == store_db(s->ca->store) ? store_stmt(s->ca->store, sql) :
-	    store_reader_stmt(db, sql);
-}
-
-static void
-rd_done(struct scep *s, sqlite3 *db, sqlite3_stmt *q)
-{
-	if (db == store_db(s->ca->store))
-		store_stmt_done(s->ca->store, q);
-	else
-		store_reader_stmt_done(q);
-}
-
 static int
 rd_err(sqlite3 *db, const char *what)
 {
@@ -312,7 +295,7 @@ cert_by_serial(struct scep *s, const char *serial, X509 **out,
 
 	*out = NULL;
 	*revoked = 0;
-	if ((st = rd_stmt(s, db, "SELECT der, "
+	if ((st = store_stmt_on(s->ca->store, db, "SELECT der, "
 	    "revoked_at IS NOT NULL FROM certs WHERE serial = ? AND status = "
 	    "'issued'")) == NULL ||
 	    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -326,7 +309,7 @@ cert_by_serial(struct scep *s, const char *serial, X509 **out,
 	} else if (rc != SQLITE_DONE) {
 		r = rd_err(db, "reading certificates");
 	}
-	rd_done(s, db, st);
+	store_stmt_on_done(s->ca->store, db, st);
 	rd_end(s, db);
 	return r;
 }
@@ -347,7 +330,7 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 	sqlite3 *db = rd_begin(s);
 
 	memset(rs, 0, sizeof(*rs));
-	if ((st = rd_stmt(s, db, "SELECT status, "
+	if ((st = store_stmt_on(s->ca->store, db, "SELECT status, "
 	    "coalesce(serial, ''), coalesce(note, '') FROM requests WHERE id "
 	    "= ?")) == NULL ||
 	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
@@ -361,7 +344,7 @@ request_state(struct scep *s, long long id, struct req_state *rs)
 		snprintf(rs->note, sizeof(rs->note), "%s",
 		    (const char *)sqlite3_column_text(st, 2));
 	}
-	rd_done(s, db, st);
+	store_stmt_on_done(s->ca->store, db, st);
 	rd_end(s, db);
 	return r;
 }
@@ -419,11 +402,13 @@ tx_find(struct scep *s, const char *tid, int kind, const char *csr,
 	sqlite3 *db = rd_begin(s);
 
 	*id = 0;
-	st = csr != NULL ? rd_stmt(s, db, "SELECT request_id FROM "
-	    "scep_transactions WHERE tid = ? AND signer_sha256 = ? AND kind = "
-	    "? AND csr_sha256 = ? ORDER BY id DESC LIMIT 1") :
-	    rd_stmt(s, db, "SELECT request_id FROM scep_transactions WHERE "
-	    "tid = ? AND signer_sha256 = ? ORDER BY id DESC LIMIT 1");
+	st = csr != NULL ? store_stmt_on(s->ca->store, db, "SELECT "
+	    "request_id FROM scep_transactions WHERE tid = ? AND "
+	    "signer_sha256 = ? AND kind = ? AND csr_sha256 = ? ORDER BY id "
+	    "DESC LIMIT 1") :
+	    store_stmt_on(s->ca->store, db, "SELECT request_id FROM "
+	    "scep_transactions WHERE tid = ? AND signer_sha256 = ? ORDER BY "
+	    "id DESC LIMIT 1");
 	if (st == NULL ||
 	    sqlite3_bind_text(st, 1, tid, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, signer, -1, SQLITE_STATIC) ||
@@ -435,7 +420,7 @@ tx_find(struct scep *s, const char *tid, int kind, const char *csr,
 	} else if (rc != SQLITE_DONE) {
 		r = rd_err(db, "reading SCEP transactions");
 	}
-	rd_done(s, db, st);
+	store_stmt_on_done(s->ca->store, db, st);
 	rd_end(s, db);
 	return r;
 }

@@ -616,8 +616,7 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 	hash_secret(challenge, g->hash, hex);
 	if (rdb == NULL)
 		store_lock(ca->store);
-	st = rdb != NULL ? store_reader_stmt(rdb, check_sql) :
-	    store_stmt(ca->store, check_sql);
+	st = store_stmt_on(ca->store, db, check_sql);
 	if (st == NULL ||
 	    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC) != SQLITE_OK) {
 		r = cairn_error(CAIRN_E_STORE, "reading challenges: %s",
@@ -639,10 +638,7 @@ scep_challenge_check(struct ca *ca, const struct scep_config *cfg,
 		r = cairn_error(CAIRN_E_STORE, "reading challenges: %s",
 		    sqlite3_errmsg(db));
 	}
-	if (rdb != NULL)
-		store_reader_stmt_done(st);
-	else
-		store_stmt_done(ca->store, st);
+	store_stmt_on_done(ca->store, db, st);
 	if (rdb == NULL)
 		store_unlock(ca->store);
 	if (r != 0)

@@ -450,15 +450,15 @@ store_reader_open(const char *path)
 static __thread struct stmt_cache rstmts;
 
 sqlite3_stmt *
-store_reader_stmt(sqlite3 *db, const char *sql)
+store_stmt_on(struct store *s, sqlite3 *db, const char *sql)
 {
-	return cache_get(&rstmts, db, sql);
+	return cache_get(db == s->db ? &s->stmts : &rstmts, db, sql);
 }
 
 void
-store_reader_stmt_done(sqlite3_stmt *q)
+store_stmt_on_done(struct store *s, sqlite3 *db, sqlite3_stmt *q)
 {
-	cache_put(&rstmts, q);
+	cache_put(db == s->db ? &s->stmts : &rstmts, q);
 }
 
 void

@@ -48,12 +48,8 @@ void store_close(struct store *s);
  * the writer).  One thread uses it, and closes it with
  * store_reader_close().  NULL when it cannot be had: read through the
  * store under store_lock() instead.
- * store_reader_stmt / store_reader_stmt_done: as store_stmt() and
- * store_stmt_done(), for such a connection, on its thread.
  */
 sqlite3 *store_reader_open(const char *path);
-sqlite3_stmt *store_reader_stmt(sqlite3 *db, const char *sql);
-void store_reader_stmt_done(sqlite3_stmt *q);
 void store_reader_close(sqlite3 *db);
 
 /* store_db: the connection, for modules that keep their own SQL; use it
@@ -74,6 +70,11 @@ sqlite3 *store_db(struct store *s);
 #define STORE_STMTS 48
 sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 void store_stmt_done(struct store *s, sqlite3_stmt *q);
+/* store_stmt_on / store_stmt_on_done: the same on `db`, which is either
+ * the store's connection (under the same rule) or this thread's reader
+ * (store_reader_open): for code that reads through whichever it has. */
+sqlite3_stmt *store_stmt_on(struct store *s, sqlite3 *db, const char *sql);
+void store_stmt_on_done(struct store *s, sqlite3 *db, sqlite3_stmt *q);
 
 /* store_lock / store_unlock: the mutex alone, for reads that need no
  * transaction (each SQLite statement is its own consistent snapshot). */
