@@ -24,9 +24,12 @@
  *     messageType, pkiStatus, failInfo, failInfoText, transactionID,
  *     recipientNonce; on SUCCESS decrypts the envelope with KEY/CERT and
  *     writes the certificates (or the CRL) it carries
- *   scep_client bench --url URL --clients N MSG.der...
+ *   scep_client bench --url URL --clients N [--ra RA.pem] MSG.der...
  *     POSTs every message once, from N threads, and prints the rate of
- *     SUCCESS replies ("enrollments per second")
+ *     SUCCESS replies ("enrollments per second").  Each reply is checked
+ *     once the clock has stopped: HTTP 200, a CertRep with pkiStatus
+ *     SUCCESS, the request's transactionID and senderNonce, and (with
+ *     --ra) a signature by that RA certificate
  *   scep_client tokenrate --module SO --token LABEL --threads N
  *       --seconds S [--bits 3072]
  *     RSA decrypt + sign pairs per second on a fresh token key (PIN from
@@ -639,13 +642,21 @@ out:
 
 /* ---- bench ------------------------------------------------------------- */
 
+/* One message and what came back for it. */
+struct exchange {
+	char *msg;
+	size_t len;
+	char *tid, *nonce;        /* the request's transactionID, senderNonce */
+	long code;                /* HTTP status; 0: no reply */
+	unsigned char *reply;
+	size_t reply_len;
+};
+
 struct bench {
 	const char *url;
-	char **msgs;
-	size_t *lens;
+	struct exchange *x;
 	size_t n;
 	size_t next;              /* atomic */
-	size_t ok, bad;           /* atomic */
 };
 
 struct resp_buf {
@@ -661,29 +672,68 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
+		if ((b->p = realloc(b->p, b->cap)) == NULL)
+			return 0;
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	return n;
 }
 
-/* pkiStatus of a CertRep, without opening it: "0" for SUCCESS. */
-static int
-is_success(const unsigned char *p, size_t len)
+/* The request's transactionID and senderNonce, which its CertRep must
+ * carry back (RFC 8894 3.2.1.4, 3.2.1.5). */
+static void
+request_ids(struct exchange *x, const char *path)
 {
-	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	const unsigned char *p = (const unsigned char *)x->msg;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)x->len);
 	CMS_SignerInfo *si;
-	char *st;
+
+	if (cms == NULL || (si = sk_CMS_SignerInfo_value(
+	    CMS_get0_SignerInfos(cms), 0)) == NULL ||
+	    (x->tid = attr_text(si, oid_tid)) == NULL ||
+	    (x->nonce = attr_text(si, oid_snonce)) == NULL)
+		die("%s: not a pkiMessage with a transactionID and a "
+		    "senderNonce", path);
+	CMS_ContentInfo_free(cms);
+}
+
+/* Is this reply a SUCCESS CertRep for its request: HTTP 200, signed by
+ * the RA certificate `ra` (when given), messageType CertRep, pkiStatus
+ * SUCCESS, the request's transactionID, its senderNonce as the
+ * recipientNonce?  Checked after the timed part, so that the client's
+ * own parsing is not counted as the server's time. */
+static int
+reply_ok(const struct exchange *x, STACK_OF(X509) *ra)
+{
+	const unsigned char *p = x->reply;
+	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si;
+	char *type = NULL, *st = NULL, *tid = NULL, *rn = NULL;
 	int ok = 0;
 
-	if (cms != NULL && (si = sk_CMS_SignerInfo_value(
-	    CMS_get0_SignerInfos(cms), 0)) != NULL &&
-	    (st = attr_text(si, oid_status)) != NULL) {
-		ok = strcmp(st, "0") == 0;
-		free(st);
+	if (x->code != 200 || x->reply == NULL ||
+	    (cms = d2i_CMS_ContentInfo(NULL, &p, (long)x->reply_len)) == NULL)
+		return 0;
+	if ((ra == NULL || CMS_verify(cms, ra, NULL, NULL, NULL,
+	    CMS_NO_SIGNER_CERT_VERIFY | CMS_NOINTERN | CMS_BINARY) == 1) &&
+	    (si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0)) !=
+	    NULL) {
+		type = attr_text(si, oid_msgtype);
+		st = attr_text(si, oid_status);
+		tid = attr_text(si, oid_tid);
+		rn = attr_text(si, oid_rnonce);
+		ok = type != NULL && strcmp(type, "3") == 0 &&
+		    st != NULL && strcmp(st, "0") == 0 &&
+		    tid != NULL && strcmp(tid, x->tid) == 0 &&
+		    rn != NULL && strcmp(rn, x->nonce) == 0;
 	}
+	free(type);
+	free(st);
+	free(tid);
+	free(rn);
 	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
 	return ok;
 }
 
@@ -695,8 +745,8 @@ bench_thread(void *arg)
 	struct curl_slist *h = curl_slist_append(NULL,
 	    "Content-Type: application/x-pki-message");
 	struct resp_buf rb = { 0 };
+	struct exchange *x;
 	size_t i;
-	long code;
 
 	curl_easy_setopt(c, CURLOPT_URL, b->url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -705,15 +755,19 @@ bench_thread(void *arg)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	while ((i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED)) <
 	    b->n) {
+		x = &b->x[i];
 		rb.len = 0;
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, b->msgs[i]);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)b->lens[i]);
-		if (curl_easy_perform(c) == CURLE_OK &&
-		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) ==
-		    CURLE_OK && code == 200 && is_success(rb.p, rb.len))
-			__atomic_fetch_add(&b->ok, 1, __ATOMIC_RELAXED);
-		else
-			__atomic_fetch_add(&b->bad, 1, __ATOMIC_RELAXED);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->msg);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)x->len);
+		if (curl_easy_perform(c) != CURLE_OK ||
+		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->code) !=
+		    CURLE_OK)
+			x->code = 0;
+		/* Kept as it came, for reply_ok() after the clock stops. */
+		if (rb.len > 0 && (x->reply = malloc(rb.len)) != NULL) {
+			memcpy(x->reply, rb.p, rb.len);
+			x->reply_len = rb.len;
+		}
 	}
 	free(rb.p);
 	curl_slist_free_all(h);
@@ -736,44 +790,60 @@ cmd_bench(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "clients", required_argument, NULL, 'n' },
+		{ "ra", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 } };
 	struct bench b = { 0 };
+	STACK_OF(X509) *ra = NULL;
 	pthread_t th[64];
-	int c, clients = 1, i;
+	size_t i, ok = 0;
+	int c, clients = 1;
 	double t0, t1;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': b.url = optarg; break;
 		case 'n': clients = atoi(optarg); break;
+		case 'r':
+			if (ra == NULL)
+				ra = sk_X509_new_null();
+			sk_X509_push(ra, read_cert(optarg));
+			break;
 		default: return 2;
 		}
 	}
 	if (b.url == NULL || clients < 1 || clients > 64 || optind >= argc)
 		die("bench needs --url, --clients 1..64 and messages");
 	b.n = (size_t)(argc - optind);
-	b.msgs = calloc(b.n, sizeof(*b.msgs));
-	b.lens = calloc(b.n, sizeof(*b.lens));
-	for (i = 0; i < (int)b.n; i++)
-		if (cairn_read_file(argv[optind + i], 1 << 20, &b.msgs[i],
-		    &b.lens[i]) != 0)
+	if ((b.x = calloc(b.n, sizeof(*b.x))) == NULL)
+		die("out of memory");
+	for (i = 0; i < b.n; i++) {
+		if (cairn_read_file(argv[optind + i], 1 << 20, &b.x[i].msg,
+		    &b.x[i].len) != 0)
 			die("%s: cannot read", argv[optind + i]);
+		request_ids(&b.x[i], argv[optind + i]);
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	t0 = now_sec();
-	for (i = 0; i < clients; i++)
+	for (i = 0; i < (size_t)clients; i++)
 		pthread_create(&th[i], NULL, bench_thread, &b);
-	for (i = 0; i < clients; i++)
+	for (i = 0; i < (size_t)clients; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_sec();
+	for (i = 0; i < b.n; i++)
+		ok += reply_ok(&b.x[i], ra) ? 1 : 0;
 	printf("clients=%d enrollments=%zu failed=%zu seconds=%.3f "
-	    "rate=%.1f\n", clients, b.ok, b.bad, t1 - t0,
-	    (double)b.ok / (t1 - t0));
+	    "rate=%.1f\n", clients, ok, b.n - ok, t1 - t0,
+	    (double)ok / (t1 - t0));
 	curl_global_cleanup();
-	for (i = 0; i < (int)b.n; i++)
-		free(b.msgs[i]);
-	free(b.msgs);
-	free(b.lens);
-	return b.bad == 0 ? 0 : 1;
+	for (i = 0; i < b.n; i++) {
+		free(b.x[i].msg);
+		free(b.x[i].tid);
+		free(b.x[i].nonce);
+		free(b.x[i].reply);
+	}
+	free(b.x);
+	sk_X509_pop_free(ra, X509_free);
+	return ok == b.n ? 0 : 1;
 }
 
 /* ---- the token's own rate ---------------------------------------------- */
