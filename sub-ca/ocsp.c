@@ -345,19 +345,20 @@ out:
 	return r;
 }
 
-/* A certificate's status from the certs table: 0, or CAIRN_E_NOT_FOUND. */
+/* A certificate's status from the certs table: 0, or CAIRN_E_NOT_FOUND.
+ * `db`: st's connection (under its lock) or the caller's reader. */
 static int
-cert_status_db(sqlite3 *db, const char *serial,
+cert_status_db(struct store *st, sqlite3 *db, const char *serial,
     struct ocsp_resp_info *in)
 {
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q;
 	int rc, r = 0;
 
 	memset(in, 0, sizeof(*in));
 	in->reason = -1;
-	if (sqlite3_prepare_v2(db, "SELECT status = 'issued', "
-	    "revoked_at, coalesce(reason, -1) FROM certs WHERE serial = ?",
-	    -1, &q, NULL) != SQLITE_OK ||
+	if ((q = store_stmt_on(st, db, "SELECT status = 'issued', "
+	    "revoked_at, coalesce(reason, -1) FROM certs WHERE serial = ?")) ==
+	    NULL ||
 	    sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC) != SQLITE_OK)
 		r = cairn_error(CAIRN_E_STORE, "reading a certificate's "
 		    "status: %s", sqlite3_errmsg(db));
@@ -375,7 +376,7 @@ cert_status_db(sqlite3 *db, const char *serial,
 	else
 		r = cairn_error(CAIRN_E_STORE, "reading a certificate's "
 		    "status: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(q);
+	store_stmt_on_done(st, db, q);
 	return r;
 }
 
@@ -385,7 +386,7 @@ cert_status(struct store *st, const char *serial, struct ocsp_resp_info *in)
 	int r;
 
 	store_lock(st);
-	r = cert_status_db(store_db(st), serial, in);
+	r = cert_status_db(st, store_db(st), serial, in);
 	store_unlock(st);
 	return r;
 }
@@ -423,7 +424,7 @@ sign_cert(struct ocsp *o, struct ca *ca, struct store *st,
 		snprintf(rc->signer, sizeof(rc->signer), "%s",
 		    ocsp_signer_id(sg));
 		if ((a == 0 && (r = rdb != NULL ?
-		    cert_status_db(rdb, serial, &rc->info) :
+		    cert_status_db(st, rdb, serial, &rc->info) :
 		    cert_status(st, serial, &rc->info)) != 0) ||
 		    certid_of(is, a, serial, &id) != 0) {
 			r = r != 0 ? r : cairn_error(CAIRN_E_STORE, "serial "
