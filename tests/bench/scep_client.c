@@ -671,9 +671,12 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 
 	if (b->len + n > b->cap) {
+		unsigned char *q = realloc(b->p, (b->len + n) * 2);
+
+		if (q == NULL)
+			return 0;       /* curl stops: no reply, counted failed */
+		b->p = q;
 		b->cap = (b->len + n) * 2;
-		if ((b->p = realloc(b->p, b->cap)) == NULL)
-			return 0;
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
