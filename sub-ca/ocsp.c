@@ -915,8 +915,17 @@ static const char due_sql[] =
     "    x.serial = s.serial WHERE x.revoked_at IS NOT NULL)) "
     "LIMIT ?4";
 
+/*
+ * One pass: sign what the due query finds, a batch at a time.  `rdb`: a
+ * connection of the caller's own, through which the query scans the
+ * certificates without the CA's lock (it reads every row, which with a
+ * large store takes long enough to hold up every issuance waiting for
+ * that lock); NULL: through the CA's connection, under its lock.  What
+ * a snapshot finds is only a candidate: write_recs() stores a response
+ * only if the certificate still has the status it was signed with.
+ */
 static int
-pass(struct ocsp *o, size_t *total)
+pass(struct ocsp *o, size_t *total, sqlite3 *rdb)
 {
 	struct ocsp_signer *sg = NULL;
 	struct rec *recs = NULL;
@@ -936,33 +945,36 @@ pass(struct ocsp *o, size_t *total)
 		goto out;
 	}
 	for (;;) {
+		sqlite3 *db = rdb != NULL ? rdb : store_db(o->st);
 		sqlite3_stmt *q = NULL;
 
 		n = 0;
-		store_lock(o->st);
-		if (sqlite3_prepare_v2(store_db(o->st), due_sql, -1, &q,
-		    NULL) != SQLITE_OK ||
+		if (rdb == NULL)
+			store_lock(o->st);
+		if (sqlite3_prepare_v2(db, due_sql, -1, &q, NULL) !=
+		    SQLITE_OK ||
 		    sqlite3_bind_int64(q, 1, o->ca->cfg.ocsp.refresh) ||
 		    sqlite3_bind_int64(q, 2, store_now()) ||
 		    sqlite3_bind_int(q, 3, !ocsp_signer_delegated(sg)) ||
 		    sqlite3_bind_int(q, 4, CAIRN_OCSP_BATCH)) {
-			r = store_err(o->st, "finding OCSP responses to sign");
+			rc = SQLITE_ERROR;
 		} else {
 			while ((rc = sqlite3_step(q)) == SQLITE_ROW &&
 			    n < CAIRN_OCSP_BATCH)
 				snprintf(serials[n++], 33, "%s",
 				    (const char *)sqlite3_column_text(q, 0));
-			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-				r = store_err(o->st, "finding OCSP responses "
-				    "to sign");
 		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			r = cairn_error(CAIRN_E_STORE, "finding OCSP "
+			    "responses to sign: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(q);
-		store_unlock(o->st);
+		if (rdb == NULL)
+			store_unlock(o->st);
 		if (r != 0 || n == 0)
 			break;
 		for (i = 0; i < n; i++)
 			if ((r = sign_cert(o, o->ca, o->st, sg, serials[i],
-			    &recs[2 * i], NULL)) != 0)
+			    &recs[2 * i], rdb)) != 0)
 				break;
 		if (r == 0) {
 			r = write_recs(o->st, recs, 2 * n, &gen,
@@ -1081,12 +1093,18 @@ static void *
 run(void *arg)
 {
 	struct ocsp *o = arg;
+	sqlite3 *rdb = NULL;
 	long long last_pass = 0, now;
 	size_t n;
 	int r, first = 1;
 
+	/* The passes' own connection (pass()); without one they read
+	 * through the CA's, under its lock. */
+	if (o->sign && (rdb = store_reader_open(o->ca->cfg.store)) == NULL)
+		fprintf(stderr, "cairn-sub: ocsp: the passes read through "
+		    "the CA's connection (no connection of their own)\n");
 	if (o->sign) {
-		r = pass(o, &n);
+		r = pass(o, &n, rdb);
 		pthread_mutex_lock(&o->mu);
 		o->ready = 1;
 		o->ready_err = r;
@@ -1129,7 +1147,7 @@ run(void *arg)
 				fprintf(stderr, "cairn-sub: ocsp: root "
 				    "responses: %s\n", cairn_errmsg(r));
 			if (o->sign && !first) {
-				r = pass(o, &n);
+				r = pass(o, &n, rdb);
 				pthread_mutex_lock(&o->mu);
 				o->ready_err = r;
 				pthread_mutex_unlock(&o->mu);
@@ -1150,6 +1168,7 @@ run(void *arg)
 			fprintf(stderr, "cairn-sub: ocsp: %s\n",
 			    cairn_errmsg(r));
 	}
+	store_reader_close(rdb);
 	return NULL;
 }
 

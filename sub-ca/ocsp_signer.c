@@ -183,9 +183,11 @@ newest(struct ca *ca, struct store *st, struct ocsp_signer **out)
 
 	*out = NULL;
 	store_lock(st);
+	/* CROSS JOIN: the signers first, each certificate looked up by its
+	 * serial (without it SQLite may choose to scan every certificate). */
 	if (sqlite3_prepare_v2(store_db(st), "SELECT s.serial, s.key_uri, "
-	    "c.der FROM ocsp_signers s JOIN certs c ON c.serial = s.serial "
-	    "WHERE c.status = 'issued' AND c.revoked_at IS NULL AND "
+	    "c.der FROM ocsp_signers s CROSS JOIN certs c ON c.serial = "
+	    "s.serial WHERE c.status = 'issued' AND c.revoked_at IS NULL AND "
 	    "s.not_after > ? ORDER BY s.not_after DESC LIMIT 1", -1, &q,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 1, store_now()) != SQLITE_OK) {

@@ -257,9 +257,11 @@ ra_load(struct scep *s)
 	int r = 0, rc;
 
 	store_lock(s->ca->store);
+	/* CROSS JOIN: the few RA rows first, each certificate found by its
+	 * request (else SQLite may scan every certificate). */
 	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT r.key_label, "
-	    "c.der FROM scep_ra r JOIN certs c ON c.request_id = r.request_id "
-	    "WHERE c.status = 'issued' AND c.revoked_at IS NULL AND "
+	    "c.der FROM scep_ra r CROSS JOIN certs c ON c.request_id = "
+	    "r.request_id WHERE c.status = 'issued' AND c.revoked_at IS NULL AND "
 	    "c.not_after > ? ORDER BY c.not_after DESC LIMIT 16", -1, &st,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, store_now()) != SQLITE_OK) {
