@@ -118,6 +118,53 @@ test_open_refusals(void **state)
 	unlink(path);
 }
 
+/* Migration 5: a store at schema 4 keeps its requests; the index of
+ * every request's status gives way to one of the pending requests only,
+ * which the managers' queue uses. */
+static void
+test_migrate_pending_index(void **state)
+{
+	struct store *s = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *plan;
+
+	(void)state;
+	assert_int_equal(store_open(path, &s), 0);
+	store_close(s);
+	/* Back to schema 4 as it shipped, with a request of each kind. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX requests_pending;"
+	    "CREATE INDEX requests_status ON requests(status);"
+	    "INSERT INTO requests (created, template, template_digest, "
+	    "requester, via, status) VALUES (1, 'T', 'd', 'alice', 'rest', "
+	    "'pending'), (2, 'T', 'd', 'bob', 'rest', 'issued'), (3, 'T', "
+	    "'d', 'carol', 'scep', 'pending');"
+	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, &s), 0);
+	store_close(s);
+	assert_int_equal(count("PRAGMA user_version"), 5);
+	assert_int_equal(count("SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'requests_status'"), 0);
+	assert_int_equal(count("SELECT count(*) FROM requests"), 3);
+	assert_int_equal(count("SELECT count(*) FROM requests WHERE status = "
+	    "'pending'"), 2);
+	/* The queue's query reads the new index, in request order. */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT "
+	    "id FROM requests WHERE status = 'pending' ORDER BY id", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	plan = (const char *)sqlite3_column_text(st, 3);
+	assert_non_null(plan);
+	assert_non_null(strstr(plan, "requests_pending"));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	unlink(path);
+}
+
 static void
 test_pragmas(void **state)
 {
@@ -507,6 +554,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_refusals),
 		cmocka_unit_test(test_pragmas),
+		cmocka_unit_test(test_migrate_pending_index),
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_job_constraint),
 		cmocka_unit_test(test_second_open_keeps_locks),
