@@ -278,9 +278,10 @@ cert_list(struct server *srv, struct http_response *resp)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *a = json_array();
+	/* Every certificate: not under the lock issuance commits with. */
+	sqlite3 *db = store_scan_begin(srv->ca->store);
 
-	store_lock(srv->ca->store);
-	if (a != NULL && sqlite3_prepare_v2(store_db(srv->ca->store), "SELECT "
+	if (a != NULL && sqlite3_prepare_v2(db, "SELECT "
 	    "serial, status, subject, template, requester, not_after, "
 	    "revoked_at, reason FROM certs ORDER BY created", -1, &st, NULL) ==
 	    SQLITE_OK)
@@ -298,7 +299,7 @@ cert_list(struct server *srv, struct http_response *resp)
 			    (json_int_t)sqlite3_column_int64(st, 6), "reason",
 			    ca_reason_name(sqlite3_column_int(st, 7)))));
 	sqlite3_finalize(st);
-	store_unlock(srv->ca->store);
+	store_scan_end(srv->ca->store, db);
 	rest_reply(resp, 200, json_pack("{s:o}", "certificates", a));
 }
 

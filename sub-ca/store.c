@@ -452,6 +452,26 @@ store_reader_open(const char *path)
 	return db;
 }
 
+sqlite3 *
+store_scan_begin(struct store *s)
+{
+	sqlite3 *db = store_reader_open(s->path);
+
+	if (db != NULL)
+		return db;
+	pthread_mutex_lock(&s->mu);
+	return s->db;
+}
+
+void
+store_scan_end(struct store *s, sqlite3 *db)
+{
+	if (db == s->db)
+		pthread_mutex_unlock(&s->mu);
+	else
+		store_reader_close(db);
+}
+
 /* Kept statements of the reader connections this thread uses (each
  * reader belongs to one thread: store_reader_open). */
 static __thread struct stmt_cache rstmts;

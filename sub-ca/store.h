@@ -52,6 +52,15 @@ void store_close(struct store *s);
 sqlite3 *store_reader_open(const char *path);
 void store_reader_close(sqlite3 *db);
 
+/*
+ * store_scan_begin: a connection for one long read (a listing that reads
+ * every certificate): a reader of its own when one can be had, so that
+ * issuance does not wait behind the scan; else the store's connection,
+ * under its lock.  store_scan_end: close or unlock it, whichever.
+ */
+sqlite3 *store_scan_begin(struct store *s);
+void store_scan_end(struct store *s, sqlite3 *db);
+
 /* store_db: the connection, for modules that keep their own SQL; use it
  * only between store_begin() and store_commit()/store_rollback(), or under
  * store_lock(). */

@@ -581,6 +581,7 @@ void
 webpage_certs(struct ctx *c)
 {
 	struct store *s = c->srv->ca->store;
+	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	struct html h = { 0 };
 	long long page = page_arg(c), now = store_now();
@@ -603,8 +604,10 @@ webpage_certs(struct ctx *c)
 	if (web_is_manager(c))
 		html_raw(&h, "<th scope=\"col\">Action</th>");
 	html_raw(&h, "</tr></thead>\n<tbody>\n");
-	store_lock(s);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT serial, status, subject, "
+	/* Sorting every certificate: not under the lock issuance commits
+	 * with. */
+	db = store_scan_begin(s);
+	if (sqlite3_prepare_v2(db, "SELECT serial, status, subject, "
 	    "template, requester, not_after, revoked_at, reason FROM certs "
 	    "ORDER BY created DESC, serial LIMIT ? OFFSET ?", -1, &st, NULL) ==
 	    SQLITE_OK && sqlite3_bind_int(st, 1, CAIRN_WEB_LIST_PAGE + 1) ==
@@ -689,7 +692,7 @@ webpage_certs(struct ctx *c)
 		}
 	}
 	sqlite3_finalize(st);
-	store_unlock(s);
+	store_scan_end(s, db);
 	html_raw(&h, "</tbody>\n</table></div>\n");
 	if (n == 0)
 		html_raw(&h, "<p>No certificates yet.</p>\n");

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -548,6 +549,84 @@ test_commit_lazy(void **state)
 	unlink(path);
 }
 
+/* A commit made while a scan is open, on another thread. */
+struct scan_writer {
+	struct store *s;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, r;
+};
+
+static void *
+scan_writer(void *arg)
+{
+	struct scan_writer *w = arg;
+	int r = store_begin(w->s);
+
+	if (r == 0 && sqlite3_exec(store_db(w->s), "INSERT INTO accounts "
+	    "(name, created) VALUES ('during', 2)", NULL, NULL, NULL) != 0)
+		r = -1;
+	if (r == 0)
+		r = store_commit(w->s);
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	w->r = r;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* A long read (the certificate listings) goes through a connection of
+ * its own: a commit on another thread completes while it is open (under
+ * the store's lock it would wait for the scan), and the scan reads the
+ * snapshot it started with. */
+static void
+test_scan_outside_lock(void **state)
+{
+	struct scan_writer w = { NULL, PTHREAD_MUTEX_INITIALIZER,
+	    PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct store *s = NULL;
+	struct timespec until;
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	pthread_t t;
+	int rows = 0;
+
+	(void)state;
+	assert_int_equal(store_open(path, &s), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(sqlite3_exec(store_db(s), "INSERT INTO accounts "
+	    "(name, created) VALUES ('a', 1), ('b', 1), ('c', 1)", NULL, NULL,
+	    NULL), 0);
+	assert_int_equal(store_commit(s), 0);
+	db = store_scan_begin(s);
+	assert_non_null(db);
+	assert_ptr_not_equal(db, store_db(s));
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM accounts "
+	    "ORDER BY name", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	rows++;
+	w.s = s;
+	assert_int_equal(pthread_create(&t, NULL, scan_writer, &w), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&w.mu);
+	while (!w.done && pthread_cond_timedwait(&w.cv, &w.mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&w.mu);
+	assert_int_equal(w.done, 1);    /* not held up by the open scan */
+	assert_int_equal(w.r, 0);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		rows++;
+	assert_int_equal(rows, 3);      /* the snapshot it began with */
+	sqlite3_finalize(st);
+	store_scan_end(s, db);
+	pthread_join(t, NULL);
+	store_close(s);
+	assert_int_equal(count("SELECT count(*) FROM accounts"), 4);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -560,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_second_open_keeps_locks),
 		cmocka_unit_test(test_stmt_cache),
 		cmocka_unit_test(test_commit_lazy),
+		cmocka_unit_test(test_scan_outside_lock),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
