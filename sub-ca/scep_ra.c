@@ -261,8 +261,8 @@ ra_load(struct scep *s)
 	 * request (else SQLite may scan every certificate). */
 	if (sqlite3_prepare_v2(store_db(s->ca->store), "SELECT r.key_label, "
 	    "c.der FROM scep_ra r CROSS JOIN certs c ON c.request_id = "
-	    "r.request_id WHERE c.status = 'issued' AND c.revoked_at IS NULL AND "
-	    "c.not_after > ? ORDER BY c.not_after DESC LIMIT 16", -1, &st,
+	    "r.request_id WHERE c.status = 'issued' AND c.revoked_at IS NULL "
+	    "AND c.not_after > ? ORDER BY c.not_after DESC LIMIT 16", -1, &st,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, store_now()) != SQLITE_OK) {
 		r = store_err(s->ca->store, "reading the RA certificates");
